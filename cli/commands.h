@@ -1,0 +1,42 @@
+// Subcommand registration for the lorank CLI. Each command lives in cli/cmd_<name>.cc:
+// it declares its flags, calls one library function, and prints.
+#ifndef LORANK_CLI_COMMANDS_H_
+#define LORANK_CLI_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "lorank/status.h"
+
+namespace lorank::cli {
+
+// Exit codes, documented in docs/cli.md.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+class CommandRegistry {
+ public:
+  // `run` executes after parsing succeeded, if `sub` was the selected subcommand.
+  void add(CLI::App* sub, std::function<int()> run) { commands_.emplace_back(sub, std::move(run)); }
+  int run_selected(const CLI::App& app) const;
+
+ private:
+  std::vector<std::pair<CLI::App*, std::function<int()>>> commands_;
+};
+
+// Prints `lorank: error: <message>` to stderr and returns kExitUsage.
+int usage_error(std::string_view message);
+// Prints `lorank: error: <status>` to stderr and returns kExitFailure (or kExitUsage for
+// kInvalidArgument, which only the command line can cause at this level).
+int report_failure(const Status& status);
+
+void register_demo(CLI::App& app, CommandRegistry& registry);
+
+}  // namespace lorank::cli
+
+#endif  // LORANK_CLI_COMMANDS_H_

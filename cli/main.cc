@@ -1,0 +1,37 @@
+// The `lorank` command: parses the command line, dispatches to one subcommand, and owns
+// exit codes and streams (results on stdout, diagnostics on stderr). Exit codes:
+//   0 success, 1 failure caused by data or the runtime, 2 usage error.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "lorank/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"lorank: audit, resize and experiment with LoRA adapters", "lorank"};
+  app.set_version_flag("--version", std::string("lorank ") + LORANK_VERSION_STRING);
+  app.require_subcommand(1);
+  lorank::cli::CommandRegistry registry;
+  lorank::cli::register_demo(app, registry);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return lorank::cli::usage_error(e.what());
+  }
+  try {
+    return registry.run_selected(app);
+  } catch (const std::exception& e) {
+    // Safety net only: library code reports failures as Status values.
+    std::fprintf(stderr, "lorank: error: internal: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs lorank's build, test and benchmark dependencies from Debian 12's archive.
+# Idempotent: does nothing (and needs no network) when everything is present.
+set -euo pipefail
+PKGS=(build-essential cmake ninja-build pkg-config
+      libeigen3-dev libopenblas-dev liblapacke-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+      libgtest-dev libbenchmark-dev python3-numpy)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
