@@ -1,0 +1,130 @@
+// The fit loop. Operands are zero-padded to whole vectors once, so that the kernels in
+// fit_kernels.cc never handle remainders; padding stays exactly zero under the updates
+// (padded rows of T and B give zero residual rows and zero gradients).
+#include <cmath>
+#include <optional>
+#include <vector>
+
+#include "lorank/fit.h"
+#include "lorank/random.h"
+#include "train/fit_kernels.h"
+
+namespace lorank {
+namespace {
+
+using detail::round_up_lanes;
+
+// Copies a rows×cols row-major matrix into a zero-padded rows×ld buffer (or its transpose).
+std::vector<double> padded(const Matrix& m, std::size_t rows_p, std::size_t cols_p,
+                           bool transposed) {
+  std::vector<double> out(rows_p * cols_p, 0.0);
+  for (std::size_t i = 0; i < m.rows; ++i) {
+    for (std::size_t j = 0; j < m.cols; ++j) {
+      if (transposed) {
+        out[j * cols_p + i] = m(i, j);
+      } else {
+        out[i * cols_p + j] = m(i, j);
+      }
+    }
+  }
+  return out;
+}
+
+Matrix unpadded(const std::vector<double>& buf, std::size_t ld, std::size_t rows, std::size_t cols,
+                bool transposed) {
+  Matrix m(rows, cols);
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < cols; ++j) m(i, j) = transposed ? buf[j * ld + i] : buf[i * ld + j];
+  }
+  return m;
+}
+
+// Per-element Adam state and step (bias-corrected, as in torch.optim.Adam without decay).
+struct AdamState {
+  std::vector<double> m, v;
+  explicit AdamState(std::size_t n) : m(n, 0.0), v(n, 0.0) {}
+  void step(double* x, const double* g, std::size_t n, int t, const FitOptions& o) {
+    const double c1 = 1.0 - std::pow(o.adam_beta1, t);
+    const double c2 = 1.0 - std::pow(o.adam_beta2, t);
+    for (std::size_t i = 0; i < n; ++i) {
+      m[i] = o.adam_beta1 * m[i] + (1.0 - o.adam_beta1) * g[i];
+      v[i] = o.adam_beta2 * v[i] + (1.0 - o.adam_beta2) * g[i] * g[i];
+      x[i] -= o.lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + o.adam_eps);
+    }
+  }
+};
+
+}  // namespace
+
+Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A0,
+                         const FitOptions& options) {
+  const std::size_t m = target.rows, n = target.cols, r = A0.rows;
+  if (B0.rows != m || B0.cols != r || A0.cols != n) {
+    return invalid_argument("fit: shapes disagree: target {}x{}, B {}x{}, A {}x{}", m, n, B0.rows,
+                            B0.cols, A0.rows, A0.cols);
+  }
+  if (options.steps < 0) return invalid_argument("fit: steps must be >= 0, got {}", options.steps);
+
+  const std::size_t mp = round_up_lanes(m), np = round_up_lanes(n);
+  const std::vector<double> T = padded(target, mp, np, false);
+  std::vector<double> Bt = padded(B0, r, mp, true);  // Bᵀ: rows of B's columns
+  std::vector<double> A = padded(A0, r, np, false);
+  std::vector<double> E(mp * np), Et(np * mp), gA(r * np), gBt(r * mp);
+  // For small r, recomputing Eᵀ costs less than transposing E (m·n·r vs ~m·n moves).
+  const bool recompute_et = r < 8;
+  const std::vector<double> Tt = recompute_et ? padded(target, np, mp, true) : std::vector<double>();
+  std::optional<AdamState> adam_a, adam_b;
+  if (options.optimizer == Optimizer::kAdam) adam_a.emplace(A.size()), adam_b.emplace(Bt.size());
+
+  const double s = options.scale, step_b = options.lr * s;
+  LoraFit fit;
+  int step = 0;
+  for (; step < options.steps; ++step) {
+    detail::residual_product(E.data(), Bt.data(), A.data(), T.data(), mp, np, r, s);
+    if (recompute_et) {
+      detail::residual_product(Et.data(), A.data(), Bt.data(), Tt.data(), np, mp, r, s);
+    } else {
+      detail::transpose(Et.data(), E.data(), mp, np);
+    }
+    detail::short_product(gA.data(), Bt.data(), E.data(), r, mp, np);    // Bᵀ·E
+    detail::short_product(gBt.data(), A.data(), Et.data(), r, np, mp);   // (E·Aᵀ)ᵀ = A·Eᵀ
+    if (adam_a) {
+      if (s != 1.0) {
+        for (double& g : gA) g *= s;
+        for (double& g : gBt) g *= s;
+      }
+      adam_b->step(Bt.data(), gBt.data(), Bt.size(), step + 1, options);
+      adam_a->step(A.data(), gA.data(), A.size(), step + 1, options);
+    } else {
+      // lr·s·g: with s = 1 this is exactly NumPy's `B -= lr * gB`.
+      for (std::size_t i = 0; i < Bt.size(); ++i) Bt[i] -= step_b * gBt[i];
+      for (std::size_t i = 0; i < A.size(); ++i) A[i] -= step_b * gA[i];
+    }
+    if (options.observer && options.observe_every > 0 && (step + 1) % options.observe_every == 0) {
+      const Matrix B = unpadded(Bt, mp, m, r, true), Au = unpadded(A, np, r, n, false);
+      if (!options.observer(step + 1, B, Au)) {
+        ++step;
+        break;
+      }
+    }
+  }
+  fit.steps_run = step;
+  fit.B = unpadded(Bt, mp, m, r, true);
+  fit.A = unpadded(A, np, r, n, false);
+  detail::residual_product(E.data(), Bt.data(), A.data(), T.data(), mp, np, r, s);
+  double err2 = 0.0, t2 = 0.0;
+  for (std::size_t i = 0; i < E.size(); ++i) err2 += E[i] * E[i];
+  for (double t : target.data) t2 += t * t;
+  fit.rel_err = std::sqrt(err2) / std::sqrt(t2);
+  return fit;
+}
+
+Matrix lora_init_A(std::size_t r, std::size_t cols, std::uint64_t init_seed) {
+  Matrix A(r, cols);
+  DefaultRngNormal rng(init_seed);
+  rng.fill(A.data);
+  for (double& v : A.data) v *= 0.01;
+  return A;
+}
+
+}  // namespace lorank
