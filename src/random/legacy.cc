@@ -39,6 +39,13 @@ double Mt19937::next_double() {
   return (a * 67108864.0 + b) / 9007199254740992.0;
 }
 
+void LegacyNormal::seed(std::uint32_t seed) {
+  // NumPy's seed() rebuilds the bit generator and clears the Gaussian cache with it.
+  mt_ = Mt19937(seed);
+  has_gauss_ = false;
+  gauss_ = 0.0;
+}
+
 double LegacyNormal::next() {
   if (has_gauss_) {
     has_gauss_ = false;
