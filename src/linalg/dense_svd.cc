@@ -15,8 +15,10 @@ Result<std::vector<double>> dense_singular_values(const Matrix& m) {
   }
   Matrix work = m;  // dgesdd overwrites its input
   std::vector<double> s(k);
+  // Row-major m×n storage is the column-major n×m transpose, which has the same singular
+  // values; asking LAPACK for that avoids LAPACKE's row-major copy.
   const lapack_int info = LAPACKE_dgesdd(
-      LAPACK_ROW_MAJOR, 'N', static_cast<lapack_int>(m.rows), static_cast<lapack_int>(m.cols),
+      LAPACK_COL_MAJOR, 'N', static_cast<lapack_int>(m.cols), static_cast<lapack_int>(m.rows),
       work.data.data(), static_cast<lapack_int>(m.cols), s.data(), nullptr, 1, nullptr, 1);
   if (info > 0) return numerical_error("dense SVD: dgesdd did not converge (info {})", info);
   if (info < 0) return internal_error("dense SVD: dgesdd rejected argument {}", -info);
