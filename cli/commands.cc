@@ -13,6 +13,20 @@ int CommandRegistry::run_selected(const CLI::App& app) const {
   return usage_error("no command given (try --help)");
 }
 
+std::string describe_parse_error(const CLI::App& app, int argc, char** argv,
+                                 const CLI::ParseError& error) {
+  // CLI11 says "A subcommand is required" for a misspelt command too: name it instead.
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    known = known || (argc >= 2 && sub->get_name() == argv[1]);
+  }
+  if (argc >= 2 && argv[1][0] != '-' && !known) {
+    return fmt::format("unknown command '{}' (try 'lorank --help')", argv[1]);
+  }
+  return fmt::format("{} (try 'lorank{} --help')", error.what(),
+                     argc >= 2 && argv[1][0] != '-' ? std::string(" ") + argv[1] : "");
+}
+
 int usage_error(std::string_view message) {
   fmt::print(stderr, "lorank: error: {}\n", message);
   std::fflush(stderr);

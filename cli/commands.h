@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -34,6 +35,10 @@ int usage_error(std::string_view message);
 // Prints `lorank: error: <status>` to stderr and returns kExitFailure (or kExitUsage for
 // kInvalidArgument, which only the command line can cause at this level).
 int report_failure(const Status& status);
+
+// A one-line explanation of a command-line parsing failure, ending with a hint.
+std::string describe_parse_error(const CLI::App& app, int argc, char** argv,
+                                 const CLI::ParseError& error);
 
 void register_demo(CLI::App& app, CommandRegistry& registry);
 

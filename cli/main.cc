@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return lorank::cli::usage_error(e.what());
+    return lorank::cli::usage_error(lorank::cli::describe_parse_error(app, argc, argv, e));
   }
   try {
     return registry.run_selected(app);
