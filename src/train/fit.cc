@@ -66,52 +66,61 @@ Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A
   if (options.steps < 0) return invalid_argument("fit: steps must be >= 0, got {}", options.steps);
 
   const std::size_t mp = round_up_lanes(m), np = round_up_lanes(n);
+  // Two layouts of B. For r >= kLanes, B is kept row-major (mp×rp) and gB = E·Aᵀ comes from
+  // a transposed copy of A (r·n moves per step). For small r that would waste most of each
+  // vector on padding, so Bᵀ (r×mp) is kept instead and gBᵀ comes from r dot products
+  // per row of E.
+  const bool tall = r >= detail::kLanes;
+  const std::size_t rp = tall ? round_up_lanes(r) : r;
   const std::vector<double> T = padded(target, mp, np, false);
-  std::vector<double> Bt = padded(B0, r, mp, true);  // Bᵀ: rows of B's columns
+  std::vector<double> Bs = tall ? padded(B0, mp, rp, false) : padded(B0, r, mp, true);
   std::vector<double> A = padded(A0, r, np, false);
-  std::vector<double> E(mp * np), Et(np * mp), gA(r * np), gBt(r * mp);
-  // For small r, recomputing Eᵀ costs less than transposing E (m·n·r vs ~m·n moves).
-  const bool recompute_et = r < 8;
-  const std::vector<double> Tt = recompute_et ? padded(target, np, mp, true) : std::vector<double>();
+  std::vector<double> E(mp * np), At(tall ? np * rp : 0, 0.0);
+  std::vector<double> gA(r * np), gB(Bs.size());
+  // B(i, k) as a strided scalar operand, in either layout, and its transpose.
+  const detail::Strided b_ik = tall ? detail::Strided{Bs.data(), rp, 1} : detail::Strided{Bs.data(), 1, mp};
+  const detail::Strided b_ki = tall ? detail::Strided{Bs.data(), 1, rp} : detail::Strided{Bs.data(), mp, 1};
   std::optional<AdamState> adam_a, adam_b;
-  if (options.optimizer == Optimizer::kAdam) adam_a.emplace(A.size()), adam_b.emplace(Bt.size());
+  if (options.optimizer == Optimizer::kAdam) adam_a.emplace(A.size()), adam_b.emplace(Bs.size());
 
   const double s = options.scale, step_b = options.lr * s;
   LoraFit fit;
   int step = 0;
   for (; step < options.steps; ++step) {
-    detail::residual_product(E.data(), Bt.data(), A.data(), T.data(), mp, np, r, s);
-    if (recompute_et) {
-      detail::residual_product(Et.data(), A.data(), Bt.data(), Tt.data(), np, mp, r, s);
+    detail::broadcast_product(E.data(), b_ik, A.data(), T.data(), mp, np, r, s);  // s·B·A − T
+    detail::broadcast_product(gA.data(), b_ki, E.data(), nullptr, r, np, mp, 1.0);  // Bᵀ·E
+    if (tall) {
+      for (std::size_t k = 0; k < r; ++k) {
+        for (std::size_t j = 0; j < np; ++j) At[j * rp + k] = A[k * np + j];
+      }
+      detail::broadcast_product(gB.data(), {E.data(), np, 1}, At.data(), nullptr, mp, rp, np, 1.0);
     } else {
-      detail::transpose(Et.data(), E.data(), mp, np);
+      detail::row_dots(gB.data(), mp, E.data(), A.data(), mp, np, r);  // (E·Aᵀ)ᵀ
     }
-    detail::short_product(gA.data(), Bt.data(), E.data(), r, mp, np);    // Bᵀ·E
-    detail::short_product(gBt.data(), A.data(), Et.data(), r, np, mp);   // (E·Aᵀ)ᵀ = A·Eᵀ
     if (adam_a) {
       if (s != 1.0) {
         for (double& g : gA) g *= s;
-        for (double& g : gBt) g *= s;
+        for (double& g : gB) g *= s;
       }
-      adam_b->step(Bt.data(), gBt.data(), Bt.size(), step + 1, options);
+      adam_b->step(Bs.data(), gB.data(), Bs.size(), step + 1, options);
       adam_a->step(A.data(), gA.data(), A.size(), step + 1, options);
     } else {
       // lr·s·g: with s = 1 this is exactly NumPy's `B -= lr * gB`.
-      for (std::size_t i = 0; i < Bt.size(); ++i) Bt[i] -= step_b * gBt[i];
+      for (std::size_t i = 0; i < Bs.size(); ++i) Bs[i] -= step_b * gB[i];
       for (std::size_t i = 0; i < A.size(); ++i) A[i] -= step_b * gA[i];
     }
     if (options.observer && options.observe_every > 0 && (step + 1) % options.observe_every == 0) {
-      const Matrix B = unpadded(Bt, mp, m, r, true), Au = unpadded(A, np, r, n, false);
-      if (!options.observer(step + 1, B, Au)) {
+      const Matrix B = tall ? unpadded(Bs, rp, m, r, false) : unpadded(Bs, mp, m, r, true);
+      if (!options.observer(step + 1, B, unpadded(A, np, r, n, false))) {
         ++step;
         break;
       }
     }
   }
   fit.steps_run = step;
-  fit.B = unpadded(Bt, mp, m, r, true);
+  fit.B = tall ? unpadded(Bs, rp, m, r, false) : unpadded(Bs, mp, m, r, true);
   fit.A = unpadded(A, np, r, n, false);
-  detail::residual_product(E.data(), Bt.data(), A.data(), T.data(), mp, np, r, s);
+  detail::broadcast_product(E.data(), b_ik, A.data(), T.data(), mp, np, r, s);
   double err2 = 0.0, t2 = 0.0;
   for (std::size_t i = 0; i < E.size(); ++i) err2 += E[i] * E[i];
   for (double t : target.data) t2 += t * t;

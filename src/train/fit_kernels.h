@@ -1,10 +1,11 @@
 // Register-blocked kernels for the LoRA fit's three small products per step.
 //
-// All operands are row-major with every row length a multiple of kLanes (the caller
-// zero-pads; padding with zeros leaves the fit bit-for-bit unchanged because padded
-// rows/columns of the target and factors stay exactly zero). The inner loops run over
-// contiguous rows so that they vectorise as axpy updates; the products differ only in
-// which operand is broadcast.
+// Every product has the form C[i,:] = s·Σ_k W(i,k)·X[k,:] (− S[i,:]): rows of X are
+// contiguous and long (the vectorised axpy direction), while W is read one scalar at a
+// time through strides, so the same kernel serves B·A, Bᵀ·E and E·Aᵀ without
+// transposing the big operand. Row lengths of X, C and S are multiples of kLanes: the
+// caller zero-pads, which leaves the fit bit-for-bit unchanged (padded rows and columns
+// of the target and factors stay exactly zero).
 #ifndef LORANK_TRAIN_FIT_KERNELS_H_
 #define LORANK_TRAIN_FIT_KERNELS_H_
 
@@ -16,18 +17,24 @@ inline constexpr std::size_t kLanes = 8;  // doubles per vector (AVX-512; AVX2 s
 
 inline std::size_t round_up_lanes(std::size_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
-// C (M×N) = s · Wtᵀ · X − S, i.e. C[i,:] = s·Σ_k Wt[k,i]·X[k,:] − S[i,:].
-// Wt is K×M, X is K×N, S is M×N. REQUIRES: M % 4 == 0, N % kLanes == 0.
-void residual_product(double* C, const double* Wt, const double* X, const double* S,
-                      std::size_t M, std::size_t N, std::size_t K, double s);
+// The scalar operand W of a product, W(i, k) = data[i * row_stride + k * col_stride].
+struct Strided {
+  const double* data;
+  std::size_t row_stride;
+  std::size_t col_stride;
+};
 
-// C (K×N) = Wt · X, i.e. C[k,:] = Σ_l Wt[k,l]·X[l,:]. Wt is K×L, X is L×N.
-// REQUIRES: N % kLanes == 0.
-void short_product(double* C, const double* Wt, const double* X, std::size_t K, std::size_t L,
-                   std::size_t N);
+// C (M×N) = s · W · X − S  (S may be null: then C = s·W·X).
+// W is M×K (strided), X is K×N row-major, C and S are M×N row-major.
+// REQUIRES: N % kLanes == 0; C does not alias W, X or S.
+void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
+                       std::size_t N, std::size_t K, double s);
 
-// Dst (N×M) = Srcᵀ for Src (M×N). REQUIRES: M % kLanes == 0, N % kLanes == 0.
-void transpose(double* dst, const double* src, std::size_t M, std::size_t N);
+// G[k·g_stride + i] = Σ_j X[i,j]·Y[k,j] for i < M, k < K: K dot products per row of X,
+// for products whose output is too narrow to vectorise (E·Aᵀ when r < kLanes).
+// X is M×N, Y is K×N, both row-major. REQUIRES: N % kLanes == 0, 1 <= K < kLanes.
+void row_dots(double* G, std::size_t g_stride, const double* X, const double* Y, std::size_t M,
+              std::size_t N, std::size_t K);
 
 }  // namespace lorank::detail
 
