@@ -104,8 +104,7 @@ class SeedSequence {
 class Pcg64 {
  public:
   // The LCG multiplier.
-  static constexpr Uint128 kMultiplier =
-      make_uint128(0x2360ED051FC65DA4ull, 0x4385DF649FCCF645ull);
+  static constexpr Uint128 kMultiplier = make_uint128(0x2360ED051FC65DA4ull, 0x4385DF649FCCF645ull);
 
   // Seeds like `np.random.PCG64(seed_sequence)`.
   explicit Pcg64(const SeedSequence& seq);
