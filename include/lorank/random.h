@@ -72,6 +72,7 @@ class LegacyNormal {
 // expands the pool into any number of state words. Immutable after construction.
 class SeedSequence {
  public:
+  // Words in the mixed pool (NumPy's pool_size).
   static constexpr std::size_t kPoolSize = 4;
 
   // Entropy = the words of `seed`, least significant first, no high zero words
