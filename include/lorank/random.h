@@ -72,6 +72,7 @@ class LegacyNormal {
 // expands the pool into any number of state words. Immutable after construction.
 class SeedSequence {
  public:
+  // Words in the mixed pool (NumPy's pool_size).
   static constexpr std::size_t kPoolSize = 4;
 
   // Entropy = the words of `seed`, least significant first, no high zero words
@@ -104,8 +105,7 @@ class SeedSequence {
 class Pcg64 {
  public:
   // The LCG multiplier.
-  static constexpr Uint128 kMultiplier =
-      make_uint128(0x2360ED051FC65DA4ull, 0x4385DF649FCCF645ull);
+  static constexpr Uint128 kMultiplier = make_uint128(0x2360ED051FC65DA4ull, 0x4385DF649FCCF645ull);
 
   // Seeds like `np.random.PCG64(seed_sequence)`.
   explicit Pcg64(const SeedSequence& seq);

@@ -36,14 +36,13 @@ double DefaultRngNormal::next() {
     const std::uint64_t w = bits_.next64();
     const unsigned idx = static_cast<unsigned>(w & 0xFFu);
     const std::uint64_t sign = (w >> 8) & 1u;
-    const std::uint64_t rabs = (w >> 9) & kMantissaMask;  // bits 61-63 are unused
+    const std::uint64_t rabs = (w >> 9) & kMantissaMask;      // bits 61-63 are unused
     double x = static_cast<double>(rabs) * kZigguratWi[idx];  // exact conversion
     if (sign) x = -x;
     if (rabs < kZigguratKi[idx]) return x;  // fast path: inside the strip's rectangle
     if (idx == 0) return sample_tail(bits_, rabs);
     const double u = bits_.next_double();
-    if ((kZigguratFi[idx - 1] - kZigguratFi[idx]) * u + kZigguratFi[idx] <
-        std::exp(-0.5 * x * x)) {
+    if ((kZigguratFi[idx - 1] - kZigguratFi[idx]) * u + kZigguratFi[idx] < std::exp(-0.5 * x * x)) {
       return x;  // wedge accepted
     }
     // Wedge rejected: start over with a fresh 64-bit word.

@@ -24,16 +24,19 @@ using testing::read_fixture_json;
 TEST(Mt19937, KeyAfterSeedingMatchesNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
   const Mt19937 mt(42);
-  const auto want = j["legacy_seed42_mt_key_first8_after_seeding"].get<std::vector<std::uint32_t>>();
+  const auto want =
+      j["legacy_seed42_mt_key_first8_after_seeding"].get<std::vector<std::uint32_t>>();
   ASSERT_EQ(want.size(), 8u);
-  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(mt.key()[i], want[i]) << "key[" << i << "]";
+  for (std::size_t i = 0; i < want.size(); ++i)
+    EXPECT_EQ(mt.key()[i], want[i]) << "key[" << i << "]";
   EXPECT_EQ(mt.pos(), j["legacy_seed42_mt_pos_after_seeding"].get<int>());
 }
 
 TEST(Mt19937, FirstTemperedWordsMatchNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
   Mt19937 mt(42);
-  for (std::uint32_t want : j["legacy_seed42_first8_tempered_uint32"].get<std::vector<std::uint32_t>>()) {
+  for (std::uint32_t want :
+       j["legacy_seed42_first8_tempered_uint32"].get<std::vector<std::uint32_t>>()) {
     EXPECT_EQ(mt.next32(), want);
   }
 }
@@ -42,7 +45,8 @@ TEST(Mt19937, RandomSampleBitsMatchNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
   Mt19937 mt(42);
   for (const auto& hex : j["legacy_seed42_first4_random_sample_bits"]) {
-    EXPECT_EQ(std::bit_cast<std::uint64_t>(mt.next_double()), parse_hex_u64(hex.get<std::string>()));
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(mt.next_double()),
+              parse_hex_u64(hex.get<std::string>()));
   }
 }
 
@@ -52,7 +56,8 @@ TEST(Mt19937, AgreesWithStdMt19937AcrossRegenerations) {
   for (std::uint32_t seed : {0u, 42u, 12345u, 0xFFFFFFFFu}) {
     Mt19937 mt(seed);
     std::mt19937 ref(seed);
-    for (int i = 0; i < 2000; ++i) ASSERT_EQ(mt.next32(), ref()) << "seed " << seed << " word " << i;
+    for (int i = 0; i < 2000; ++i)
+      ASSERT_EQ(mt.next32(), ref()) << "seed " << seed << " word " << i;
   }
 }
 
@@ -122,8 +127,8 @@ TEST(LegacyNormal, ReseedEqualsFreshGenerator) {
 TEST(LegacyNormal, DemoTargetMatchesFixture) {
   constexpr int kDim = 64, kRank = 4;
   LegacyNormal rng(42);
-  const std::vector<double> u = rng.randn(kDim * kRank);    // U: 64 x 4, row-major
-  const std::vector<double> v = rng.randn(kRank * kDim);    // V: 4 x 64, row-major
+  const std::vector<double> u = rng.randn(kDim * kRank);     // U: 64 x 4, row-major
+  const std::vector<double> v = rng.randn(kRank * kDim);     // V: 4 x 64, row-major
   const std::vector<double> noise = rng.randn(kDim * kDim);  // N: 64 x 64, row-major
   std::vector<double> target(kDim * kDim);
   for (int i = 0; i < kDim; ++i) {
@@ -134,7 +139,8 @@ TEST(LegacyNormal, DemoTargetMatchesFixture) {
     }
   }
   // Lines are `row col bits decimal`; check the layout is row-major before comparing.
-  std::istringstream in(testing::read_text_file(testing::shared_path("fixtures/numpy_rng/target_64x64.txt")));
+  std::istringstream in(
+      testing::read_text_file(testing::shared_path("fixtures/numpy_rng/target_64x64.txt")));
   std::vector<std::uint64_t> want;
   std::string line;
   while (std::getline(in, line)) {

@@ -31,8 +31,8 @@ const nlohmann::json& stream(const std::string& key) {
 }
 
 // Checks `[index, "0x<bits>", ...]` rows; returns how many rows were checked.
-std::size_t expect_rows(const std::vector<double>& got, const nlohmann::json& rows, std::size_t bits_col,
-                        const char* what) {
+std::size_t expect_rows(const std::vector<double>& got, const nlohmann::json& rows,
+                        std::size_t bits_col, const char* what) {
   for (const auto& row : rows) {
     const auto index = row[0].get<std::size_t>();
     const std::uint64_t want = parse_hex_u64(row[bits_col].get<std::string>());
@@ -75,12 +75,13 @@ void check_default_rng(std::uint64_t seed) {
   // Word consumption: one word per outer pass, one per wedge test, two per tail try.
   // Replaying that many steps with advance() must land on the generator's state, which
   // pins the path counts (and hence the rejection logic) without instrumenting it.
-  const auto words = counts["words"].get<std::uint64_t>() + counts["wedge_accept"].get<std::uint64_t>() +
-                     counts["wedge_reject"].get<std::uint64_t>() +
-                     2 * counts["tail_tries"].get<std::uint64_t>();
+  const auto words =
+      counts["words"].get<std::uint64_t>() + counts["wedge_accept"].get<std::uint64_t>() +
+      counts["wedge_reject"].get<std::uint64_t>() + 2 * counts["tail_tries"].get<std::uint64_t>();
   Pcg64 replay(seed);
   replay.advance(words);
-  EXPECT_TRUE(replay.state() == rng.bit_generator().state()) << "expected " << words << " words drawn";
+  EXPECT_TRUE(replay.state() == rng.bit_generator().state())
+      << "expected " << words << " words drawn";
 }
 
 TEST(DefaultRngNormalLong, Seed0MillionValues) { check_default_rng(0); }

@@ -24,7 +24,9 @@ TEST(Pcg64, StateAndIncAfterSeedingMatchNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
   for (const Case& c : kCases) {
     const Pcg64 g(c.seed);
-    EXPECT_TRUE(g.state() == parse_hex_u128(j[c.key]["pcg64_state_after_seeding"].get<std::string>())) << c.key;
+    EXPECT_TRUE(g.state() ==
+                parse_hex_u128(j[c.key]["pcg64_state_after_seeding"].get<std::string>()))
+        << c.key;
     EXPECT_TRUE(g.inc() == parse_hex_u128(j[c.key]["pcg64_inc"].get<std::string>())) << c.key;
   }
 }
@@ -58,7 +60,9 @@ TEST(Pcg64, GeneratorRandomBitsMatchNumpy) {
   for (const Case& c : kCases) {
     Pcg64 g(c.seed);
     for (const auto& hex : j[c.key]["generator_first4_random_bits"]) {
-      EXPECT_EQ(std::bit_cast<std::uint64_t>(g.next_double()), parse_hex_u64(hex.get<std::string>())) << c.key;
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(g.next_double()),
+                parse_hex_u64(hex.get<std::string>()))
+          << c.key;
     }
   }
 }

@@ -37,7 +37,8 @@ TEST(SeedSequence, GenerateStateU32MatchesNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
   for (const Case& c : kCases) {
     const SeedSequence seq(c.seed);
-    EXPECT_EQ(seq.generate_state_u32(8), j[c.key]["generate_state_8_uint32"].get<std::vector<std::uint32_t>>())
+    EXPECT_EQ(seq.generate_state_u32(8),
+              j[c.key]["generate_state_8_uint32"].get<std::vector<std::uint32_t>>())
         << c.key;
   }
 }
@@ -46,7 +47,8 @@ TEST(SeedSequence, GenerateStateU64MatchesNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
   for (const Case& c : kCases) {
     std::vector<std::uint64_t> want;
-    for (const auto& hex : j[c.key]["generate_state_4_uint64"]) want.push_back(parse_hex_u64(hex.get<std::string>()));
+    for (const auto& hex : j[c.key]["generate_state_4_uint64"])
+      want.push_back(parse_hex_u64(hex.get<std::string>()));
     EXPECT_EQ(SeedSequence(c.seed).generate_state_u64(4), want) << c.key;
   }
 }

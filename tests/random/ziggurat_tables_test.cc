@@ -26,14 +26,18 @@ TEST(ZigguratTables, EveryEntryMatchesTheJsonBits) {
     const std::uint64_t wi = parse_hex_u64(j["wi_double_bits"][i].get<std::string>());
     const std::uint64_t fi = parse_hex_u64(j["fi_double_bits"][i].get<std::string>());
     EXPECT_EQ(kZigguratKi[i], ki) << "ki[" << i << "]";
-    EXPECT_EQ(kZigguratKi[i], j["ki_double"][i].get<std::uint64_t>()) << "ki[" << i << "] (decimal)";
-    EXPECT_EQ(std::bit_cast<std::uint64_t>(kZigguratWi[i]), wi) << "wi[" << i << "] want " << hex64(wi);
-    EXPECT_EQ(std::bit_cast<std::uint64_t>(kZigguratFi[i]), fi) << "fi[" << i << "] want " << hex64(fi);
+    EXPECT_EQ(kZigguratKi[i], j["ki_double"][i].get<std::uint64_t>())
+        << "ki[" << i << "] (decimal)";
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(kZigguratWi[i]), wi)
+        << "wi[" << i << "] want " << hex64(wi);
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(kZigguratFi[i]), fi)
+        << "fi[" << i << "] want " << hex64(fi);
     mismatches += (kZigguratKi[i] != ki) + (std::bit_cast<std::uint64_t>(kZigguratWi[i]) != wi) +
                   (std::bit_cast<std::uint64_t>(kZigguratFi[i]) != fi);
   }
   EXPECT_EQ(mismatches, 0);
-  EXPECT_EQ(std::bit_cast<std::uint64_t>(kZigguratR), parse_hex_u64(j["ziggurat_nor_r"]["bits"].get<std::string>()));
+  EXPECT_EQ(std::bit_cast<std::uint64_t>(kZigguratR),
+            parse_hex_u64(j["ziggurat_nor_r"]["bits"].get<std::string>()));
   EXPECT_EQ(std::bit_cast<std::uint64_t>(kZigguratInvR),
             parse_hex_u64(j["ziggurat_nor_inv_r"]["bits"].get<std::string>()));
 }

@@ -16,12 +16,14 @@ using testing::read_fixture_bits;
 TEST(DefaultRngNormal, MatchesSeed0Fixture) {
   // Includes two tail values (indices 303, 478) and 30 wedge-accepted values.
   DefaultRngNormal rng(0);
-  EXPECT_TRUE(bits_equal(rng.standard_normal(4096), read_fixture_bits("default_rng0_standard_normal.txt")));
+  EXPECT_TRUE(
+      bits_equal(rng.standard_normal(4096), read_fixture_bits("default_rng0_standard_normal.txt")));
 }
 
 TEST(DefaultRngNormal, MatchesSeed42Fixture) {
   DefaultRngNormal rng(42);
-  EXPECT_TRUE(bits_equal(rng.standard_normal(4096), read_fixture_bits("default_rng42_standard_normal.txt")));
+  EXPECT_TRUE(bits_equal(rng.standard_normal(4096),
+                         read_fixture_bits("default_rng42_standard_normal.txt")));
 }
 
 TEST(DefaultRngNormal, ChunkedCallsContinueTheStream) {

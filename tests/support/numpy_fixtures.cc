@@ -84,8 +84,8 @@ std::vector<std::uint64_t> to_bits(std::span<const double> values) {
   if (mismatches == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << mismatches << " of " << got.size() << " bit mismatches; first at [" << first
-         << "]: got " << hex64(std::bit_cast<std::uint64_t>(got[first])) << " ("
-         << got[first] << "), want " << hex64(want[first]);
+         << "]: got " << hex64(std::bit_cast<std::uint64_t>(got[first])) << " (" << got[first]
+         << "), want " << hex64(want[first]);
 }
 
 }  // namespace lorank::testing

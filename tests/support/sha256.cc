@@ -96,7 +96,8 @@ std::array<std::uint8_t, 32> Sha256::finish() {
   update(std::span<const std::uint8_t>(pad.data(), 1 + zeros + 8));
   std::array<std::uint8_t, 32> digest;
   for (int i = 0; i < 8; ++i) {
-    for (int k = 0; k < 4; ++k) digest[4 * i + k] = static_cast<std::uint8_t>(h_[i] >> (24 - 8 * k));
+    for (int k = 0; k < 4; ++k)
+      digest[4 * i + k] = static_cast<std::uint8_t>(h_[i] >> (24 - 8 * k));
   }
   return digest;
 }
