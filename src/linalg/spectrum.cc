@@ -176,7 +176,7 @@ std::vector<Result<std::vector<double>>> batch(std::span<const LoraFactorsView<T
     if (statuses[i].ok()) {
       results.emplace_back(std::move(values[i]));
     } else {
-      results.emplace_back(std::move(statuses[i]).with_context(fmt::format("module {}: ", i)));
+      results.emplace_back(std::move(statuses[i]).with_context(fmt::format("module {}", i)));
     }
   }
   return results;
