@@ -1,0 +1,102 @@
+#include "linalg/lapack.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <type_traits>
+
+namespace lorank::linalg {
+namespace {
+
+static_assert(std::is_same_v<lapack_int, int>, "lorank assumes LP64 LAPACKE (32-bit ints)");
+
+// info < 0: argument -info was illegal. That is lorank's bug, not the data's.
+[[noreturn]] void argument_bug(const char* routine, lapack_int info) {
+  std::fprintf(stderr, "lorank: internal error: %s rejected argument %d\n", routine,
+               static_cast<int>(-info));
+  std::abort();
+}
+
+// Grows `work` to the size a workspace query (lwork = -1) reported in `query`.
+void ensure_work(std::vector<double>& work, double query) {
+  const auto needed = static_cast<std::size_t>(std::max(1.0, query));
+  if (work.size() < needed) work.resize(needed);
+}
+
+}  // namespace
+
+bool fits_lapack_int(std::size_t n) { return n <= static_cast<std::size_t>(INT_MAX); }
+
+Status geqrf(int m, int n, double* a, int lda, double* tau, std::vector<double>& work) {
+  double query = 0.0;
+  lapack_int info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, m, n, a, lda, tau, &query, -1);
+  if (info < 0) argument_bug("dgeqrf", info);
+  ensure_work(work, query);
+  info = LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, m, n, a, lda, tau, work.data(),
+                             static_cast<lapack_int>(work.size()));
+  if (info < 0) argument_bug("dgeqrf", info);
+  return Status();  // dgeqrf has no info > 0
+}
+
+Status gesdd_values(int m, int n, double* a, int lda, double* s, std::vector<double>& work,
+                    std::vector<int>& iwork) {
+  const auto iwork_needed = static_cast<std::size_t>(8 * std::max(1, std::min(m, n)));
+  if (iwork.size() < iwork_needed) iwork.resize(iwork_needed);
+  double query = 0.0;
+  lapack_int info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'N', m, n, a, lda, s, nullptr, 1,
+                                        nullptr, 1, &query, -1, iwork.data());
+  if (info < 0) argument_bug("dgesdd", info);
+  ensure_work(work, query);
+  info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'N', m, n, a, lda, s, nullptr, 1, nullptr, 1,
+                             work.data(), static_cast<lapack_int>(work.size()), iwork.data());
+  if (info < 0) argument_bug("dgesdd", info);
+  if (info > 0) {
+    return numerical_error("dgesdd: the {}x{} bidiagonal SVD did not converge ({} superdiagonals)",
+                           m, n, static_cast<int>(info));
+  }
+  return Status();
+}
+
+Status potrf_upper(int n, double* a, int lda) {
+  const lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', n, a, lda);
+  if (info < 0) argument_bug("dpotrf", info);
+  if (info > 0) {
+    return numerical_error("dpotrf: the {}x{} Gram matrix is not positive definite (pivot {})",
+                           n, n, static_cast<int>(info));
+  }
+  return Status();
+}
+
+void gram_upper(int m, int n, const double* f, int ldf, bool transposed, double* g) {
+  // Fᵀ·F: with F stored as itself, C = Aᵀ·A is dsyrk's TRANS='T'; stored as Fᵀ, C = A·Aᵀ.
+  cblas_dsyrk(CblasColMajor, CblasUpper, transposed ? CblasNoTrans : CblasTrans, n, m, 1.0, f,
+              ldf, 0.0, g, n);
+}
+
+void solve_right_upper(int m, int n, double* f, int ldf, bool transposed, const double* r) {
+  if (transposed) {
+    // (F·R⁻¹)ᵀ = R⁻ᵀ·Fᵀ.
+    cblas_dtrsm(CblasColMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, n, m, 1.0, r, n,
+                f, ldf);
+  } else {
+    cblas_dtrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, n, 1.0, r,
+                n, f, ldf);
+  }
+}
+
+void upper_times_upper(int n, const double* a, double* b) {
+  cblas_dtrmm(CblasColMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, n, n, 1.0, a, n,
+              b, n);
+}
+
+int blas_threads() { return openblas_get_num_threads(); }
+void set_blas_threads(int n) { openblas_set_num_threads(std::max(1, n)); }
+
+BlasThreadsGuard::BlasThreadsGuard(int n) : saved_(blas_threads()) { set_blas_threads(n); }
+BlasThreadsGuard::~BlasThreadsGuard() { set_blas_threads(saved_); }
+
+}  // namespace lorank::linalg

@@ -1,0 +1,218 @@
+// σ(s·B·A) through the R factors of B and Aᵀ; see include/lorank/spectrum.h.
+#include "lorank/spectrum.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <thread>
+
+#include "linalg/lapack.h"
+#include "linalg/r_factor.h"
+
+namespace lorank {
+namespace {
+
+using linalg::Layout;
+
+std::size_t sz(int v) { return static_cast<std::size_t>(v); }
+
+// a·b without wrap-around; nullopt on overflow.
+std::optional<std::size_t> checked_product(std::size_t a, std::size_t b) {
+  if (a != 0 && b > std::numeric_limits<std::size_t>::max() / a) return std::nullopt;
+  return a * b;
+}
+
+Status validate(std::size_t b_size, std::size_t a_size, const LoraShape& s) {
+  const std::optional<std::size_t> nb = checked_product(s.out, s.r);
+  const std::optional<std::size_t> na = checked_product(s.r, s.in);
+  if (!nb || !na) return invalid_argument("LoRA shape {}x{}·{}x{} overflows", s.out, s.r, s.r, s.in);
+  if (b_size != *nb) {
+    return invalid_argument("B has {} elements, expected out·r = {}·{} = {}", b_size, s.out, s.r, *nb);
+  }
+  if (a_size != *na) {
+    return invalid_argument("A has {} elements, expected r·in = {}·{} = {}", a_size, s.r, s.in, *na);
+  }
+  if (!linalg::fits_lapack_int(s.out) || !linalg::fits_lapack_int(s.in) ||
+      !linalg::fits_lapack_int(s.r)) {
+    return invalid_argument("LoRA shape {}x{}·{}x{} exceeds LAPACK's 32-bit dimensions", s.out,
+                            s.r, s.r, s.in);
+  }
+  return Status();
+}
+
+}  // namespace
+
+struct SpectrumWorkspace::Impl {
+  SpectrumMethod method;
+  linalg::RFactorBuffers factor;
+  std::vector<double> rb, ra, core, sv, work;
+  std::vector<int> iwork;
+  std::size_t fallbacks = 0;
+
+  template <typename T>
+  Status compute(std::span<const T> b, std::span<const T> a, LoraShape shape, double scale,
+                 std::vector<double>& values);
+};
+
+template <typename T>
+Status SpectrumWorkspace::Impl::compute(std::span<const T> b, std::span<const T> a,
+                                        LoraShape shape, double scale,
+                                        std::vector<double>& values) {
+  LORANK_RETURN_IF_ERROR(validate(b.size(), a.size(), shape));
+  if (!std::isfinite(scale)) return numerical_error("the LoRA scale is {}", scale);
+  if (std::min({shape.out, shape.r, shape.in}) == 0) {
+    values.clear();
+    return Status();
+  }
+  const int out = static_cast<int>(shape.out);
+  const int r = static_cast<int>(shape.r);
+  const int in = static_cast<int>(shape.in);
+  // B = Q_B·R_B with R_B kb×r, Aᵀ = Q_A·R_A with R_A ka×r (kb, ka < r when a factor is
+  // wide). The core R_B·R_Aᵀ is kb×ka and has min(out, in, r) singular values.
+  const int kb = std::min(out, r);
+  const int ka = std::min(in, r);
+  if (rb.size() < sz(kb) * sz(r)) rb.resize(sz(kb) * sz(r));
+  if (ra.size() < sz(ka) * sz(r)) ra.resize(sz(ka) * sz(r));
+  bool fell_back = false;
+  LORANK_RETURN_IF_ERROR(linalg::r_factor(b.data(), out, r, Layout::kRowMajor, method, "B",
+                                          factor, rb.data(), &fell_back));
+  fallbacks += fell_back ? 1 : 0;
+  LORANK_RETURN_IF_ERROR(linalg::r_factor(a.data(), in, r, Layout::kColMajor, method, "A",
+                                          factor, ra.data(), &fell_back));
+  fallbacks += fell_back ? 1 : 0;
+
+  // core(i, j) = Σ_l R_B(i, l)·R_A(j, l); both are upper trapezoidal, so l ≥ max(i, j).
+  // Column-major, ld kb; the i loop is contiguous. O(r³/3), negligible next to the QRs.
+  core.assign(sz(kb) * sz(ka), 0.0);
+  for (int l = 0; l < r; ++l) {
+    const double* rb_col = rb.data() + sz(l) * sz(kb);
+    const double* ra_col = ra.data() + sz(l) * sz(ka);
+    const int i_end = std::min(l + 1, kb);
+    for (int j = 0; j < std::min(l + 1, ka); ++j) {
+      const double coef = ra_col[j];
+      double* core_col = core.data() + sz(j) * sz(kb);
+      for (int i = 0; i < i_end; ++i) core_col[i] += rb_col[i] * coef;
+    }
+  }
+  const int k = std::min(kb, ka);
+  if (sv.size() < sz(k)) sv.resize(sz(k));
+  LORANK_RETURN_IF_ERROR(
+      linalg::gesdd_values(kb, ka, core.data(), kb, sv.data(), work, iwork));
+  // Scaling the k values, not B: one rounding each, and |s| because σ ≥ 0.
+  const double abs_scale = std::fabs(scale);
+  values.resize(sz(k));
+  for (int i = 0; i < k; ++i) values[sz(i)] = sv[sz(i)] * abs_scale;
+  return Status();
+}
+
+SpectrumWorkspace::SpectrumWorkspace(SpectrumMethod method) : impl_(std::make_unique<Impl>()) {
+  impl_->method = method;
+}
+SpectrumWorkspace::~SpectrumWorkspace() = default;
+SpectrumWorkspace::SpectrumWorkspace(SpectrumWorkspace&&) noexcept = default;
+SpectrumWorkspace& SpectrumWorkspace::operator=(SpectrumWorkspace&&) noexcept = default;
+
+Status SpectrumWorkspace::compute(std::span<const double> b, std::span<const double> a,
+                                  LoraShape shape, double scale, std::vector<double>& values) {
+  return impl_->compute(b, a, shape, scale, values);
+}
+Status SpectrumWorkspace::compute(std::span<const float> b, std::span<const float> a,
+                                  LoraShape shape, double scale, std::vector<double>& values) {
+  return impl_->compute(b, a, shape, scale, values);
+}
+
+SpectrumMethod SpectrumWorkspace::method() const { return impl_->method; }
+std::size_t SpectrumWorkspace::householder_fallbacks() const { return impl_->fallbacks; }
+
+std::size_t SpectrumWorkspace::bytes_reserved() const {
+  const Impl& w = *impl_;
+  const std::size_t doubles = w.factor.x.capacity() + w.factor.tau.capacity() +
+                              w.factor.r1.capacity() + w.factor.r2.capacity() +
+                              w.factor.work.capacity() + w.rb.capacity() + w.ra.capacity() +
+                              w.core.capacity() + w.sv.capacity() + w.work.capacity();
+  return doubles * sizeof(double) + w.iwork.capacity() * sizeof(int);
+}
+
+namespace {
+
+template <typename T>
+Result<std::vector<double>> one_shot(std::span<const T> b, std::span<const T> a,
+                                     LoraShape shape, double scale) {
+  SpectrumWorkspace workspace;
+  std::vector<double> values;
+  LORANK_RETURN_IF_ERROR(workspace.compute(b, a, shape, scale, values));
+  return values;
+}
+
+template <typename T>
+std::vector<Result<std::vector<double>>> batch(std::span<const LoraFactorsView<T>> modules,
+                                               const SpectrumBatchOptions& options) {
+  const std::size_t n = modules.size();
+  unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
+  threads = static_cast<unsigned>(std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(n, 1)));
+  std::vector<Status> statuses(n);
+  std::vector<std::vector<double>> values(n);
+  std::atomic<std::size_t> next{0};
+  // Dynamic scheduling: module sizes differ by 3× (4096² vs 11008×4096).
+  auto worker = [&] {
+    SpectrumWorkspace workspace(options.method);
+    for (std::size_t i = next++; i < n; i = next++) {
+      const LoraFactorsView<T>& m = modules[i];
+      statuses[i] = workspace.compute(m.b, m.a, m.shape, m.scale, values[i]);
+    }
+  };
+  {
+    std::optional<linalg::BlasThreadsGuard> blas_guard;
+    if (threads > 1 && options.single_threaded_blas) blas_guard.emplace(1);
+    std::vector<std::jthread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+  }  // joins the pool, then restores the BLAS thread count
+  std::vector<Result<std::vector<double>>> results;
+  results.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (statuses[i].ok()) {
+      results.emplace_back(std::move(values[i]));
+    } else {
+      results.emplace_back(std::move(statuses[i]).with_context(fmt::format("module {}", i)));
+    }
+  }
+  return results;
+}
+
+}  // namespace
+
+Result<std::vector<double>> lora_singular_values(const double* b, std::size_t out, std::size_t r,
+                                                 const double* a, std::size_t in, double scale) {
+  const LoraShape shape{out, r, in};
+  const std::optional<std::size_t> nb = checked_product(out, r);
+  const std::optional<std::size_t> na = checked_product(r, in);
+  if (!nb || !na) return invalid_argument("LoRA shape {}x{}·{}x{} overflows", out, r, r, in);
+  if ((b == nullptr && *nb != 0) || (a == nullptr && *na != 0)) {
+    return invalid_argument("null B or A for a {}x{}·{}x{} LoRA module", out, r, r, in);
+  }
+  return one_shot<double>({b, *nb}, {a, *na}, shape, scale);
+}
+Result<std::vector<double>> lora_singular_values(std::span<const double> b,
+                                                 std::span<const double> a, LoraShape shape,
+                                                 double scale) {
+  return one_shot(b, a, shape, scale);
+}
+Result<std::vector<double>> lora_singular_values(std::span<const float> b,
+                                                 std::span<const float> a, LoraShape shape,
+                                                 double scale) {
+  return one_shot(b, a, shape, scale);
+}
+
+std::vector<Result<std::vector<double>>> lora_singular_values_batch(
+    std::span<const LoraFactorsView<double>> modules, const SpectrumBatchOptions& options) {
+  return batch(modules, options);
+}
+std::vector<Result<std::vector<double>>> lora_singular_values_batch(
+    std::span<const LoraFactorsView<float>> modules, const SpectrumBatchOptions& options) {
+  return batch(modules, options);
+}
+
+}  // namespace lorank
