@@ -158,6 +158,11 @@ Status check_coverage(std::vector<SafetensorsEntry>& entries, uint64_t data_size
 }  // namespace
 
 Result<SafetensorsHeader> parse_safetensors_header(std::string_view json, uint64_t data_size) {
+  // nlohmann's lexer stops at a NUL byte as if the input ended there, which would leave
+  // whatever follows unvalidated; JSON never contains a raw NUL.
+  if (const auto nul = json.find('\0'); nul != std::string_view::npos) {
+    return corruption("header is not valid JSON (NUL byte at header offset {})", nul);
+  }
   DuplicateKeyFinder finder;
   const Json root = Json::parse(
       json.begin(), json.end(),
