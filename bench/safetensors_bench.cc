@@ -106,7 +106,8 @@ void BM_WidenInCache(benchmark::State& state) {
     if (!lorank::to_double(t, out).ok()) std::abort();
     benchmark::DoNotOptimize(out.data());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(in.size()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(in.size()));
   state.SetLabel(std::string(lorank::dtype_name(dtype)));
 }
 BENCHMARK(BM_WidenInCache)

@@ -40,8 +40,7 @@ Status to_double(const TensorView& tensor, std::span<double> out) {
   const auto n = static_cast<std::size_t>(tensor.numel());
   if (tensor.data.size() != n * dtype_size(tensor.dtype)) {
     return invalid_argument("tensor '{}': {} bytes of data for shape {} of {}", tensor.name,
-                            tensor.data.size(), tensor.shape.to_string(),
-                            dtype_name(tensor.dtype));
+                            tensor.data.size(), tensor.shape.to_string(), dtype_name(tensor.dtype));
   }
   if (out.size() != n) {
     return invalid_argument("tensor '{}': output holds {} values, tensor has {}", tensor.name,
@@ -73,8 +72,8 @@ Status from_double(std::span<const double> in, DType dtype, std::span<std::byte>
     return not_supported("cannot convert double to dtype {}", dtype_name(dtype));
   }
   if (out.size() != in.size() * dtype_size(dtype)) {
-    return invalid_argument("output holds {} bytes, {} values of {} need {}", out.size(),
-                            in.size(), dtype_name(dtype), in.size() * dtype_size(dtype));
+    return invalid_argument("output holds {} bytes, {} values of {} need {}", out.size(), in.size(),
+                            dtype_name(dtype), in.size() * dtype_size(dtype));
   }
   const double* src = in.data();
   std::byte* dst = out.data();

@@ -21,8 +21,10 @@ struct Small16 {
   static constexpr uint64_t kRebias = uint64_t(1023 - kBias) << 52;
   static constexpr uint64_t kDoubleInf = 0x7ff0'0000'0000'0000;
   // 2^(1 - bias - mant_bits): the value of the smallest subnormal, and its inverse.
-  static constexpr double kSubUnit = std::bit_cast<double>(uint64_t(1023 + 1 - kBias - kMantBits) << 52);
-  static constexpr double kSubUnitInv = std::bit_cast<double>(uint64_t(1023 - 1 + kBias + kMantBits) << 52);
+  static constexpr double kSubUnit =
+      std::bit_cast<double>(uint64_t(1023 + 1 - kBias - kMantBits) << 52);
+  static constexpr double kSubUnitInv =
+      std::bit_cast<double>(uint64_t(1023 - 1 + kBias + kMantBits) << 52);
 
   // Exact widening. Normals are rebiased in the integer domain, subnormals are an integer
   // count of kSubUnit (exact in double), inf/NaN keep their payload bits. All three are
@@ -53,8 +55,8 @@ struct Small16 {
       return uint16_t(sign | kExpMask | payload);
     }
     // max finite + half an ulp: at or above it RNE gives inf (the tie goes to the even inf).
-    constexpr uint64_t kOverflow =
-        (uint64_t(1023 + kBias) << 52) | (((uint64_t(1) << (kMantBits + 1)) - 1) << (51 - kMantBits));
+    constexpr uint64_t kOverflow = (uint64_t(1023 + kBias) << 52) |
+                                   (((uint64_t(1) << (kMantBits + 1)) - 1) << (51 - kMantBits));
     if (abs >= kOverflow) return uint16_t(sign | kExpMask);
     constexpr uint64_t kMinNormal = uint64_t(1023 + 1 - kBias) << 52;
     if (abs < kMinNormal) {

@@ -36,9 +36,8 @@ Status write_all(int fd, const std::byte* p, std::size_t n, const std::filesyste
     if (w < 0) {
       if (errno == EINTR) continue;
       const int err = errno;
-      const char* hint = (err == ENOSPC || err == EDQUOT || err == EFBIG)
-                             ? " (disk full or file size limit)"
-                             : "";
+      const char* hint =
+          (err == ENOSPC || err == EDQUOT || err == EFBIG) ? " (disk full or file size limit)" : "";
       return io_error("writing '{}': {}{}", target.string(), errno_text(err), hint);
     }
     p += w;
@@ -122,8 +121,8 @@ Result<AtomicFileWriter> AtomicFileWriter::create(const std::filesystem::path& t
     return invalid_argument("cannot write '{}': not a file name", target.string());
   }
   std::error_code ec;
-  if (!overwrite && std::filesystem::symlink_status(target, ec).type() !=
-                        std::filesystem::file_type::not_found) {
+  if (!overwrite &&
+      std::filesystem::symlink_status(target, ec).type() != std::filesystem::file_type::not_found) {
     if (!ec) {
       return invalid_argument("refusing to overwrite existing '{}' (overwrite not requested)",
                               target.string());
@@ -137,8 +136,8 @@ Result<AtomicFileWriter> AtomicFileWriter::create(const std::filesystem::path& t
   std::string tmpl = (dir / temp_name).string();
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) {
-    return io_error("creating a temporary file for '{}' in '{}': {}", target.string(),
-                    dir.string(), errno_text(errno));
+    return io_error("creating a temporary file for '{}' in '{}': {}", target.string(), dir.string(),
+                    errno_text(errno));
   }
   AtomicFileWriter w;
   w.fd_ = fd;

@@ -37,11 +37,21 @@ bool is_valid_utf8(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t len = 0;
     uint32_t cp = 0;
-    if (c < 0x80) { ++i; continue; }
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + len > s.size()) return false;
     for (std::size_t k = 1; k < len; ++k) {
       const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -62,11 +72,14 @@ Status check_for_write(std::span<const TensorView> tensors,
   std::unordered_set<std::string_view> names;
   for (const TensorView& t : tensors) {
     if (t.name == "__metadata__") return invalid_argument("tensor name '__metadata__' is reserved");
-    if (!is_valid_utf8(t.name)) return invalid_argument("tensor name '{}' is not valid UTF-8", t.name);
+    if (!is_valid_utf8(t.name))
+      return invalid_argument("tensor name '{}' is not valid UTF-8", t.name);
     if (!names.insert(t.name).second) return invalid_argument("duplicate tensor name '{}'", t.name);
     uint64_t nbytes = dtype_size(t.dtype);
     for (int64_t d : t.shape.dims) {
-      if (d < 0) return invalid_argument("tensor '{}': negative dim in shape {}", t.name, t.shape.to_string());
+      if (d < 0)
+        return invalid_argument("tensor '{}': negative dim in shape {}", t.name,
+                                t.shape.to_string());
       if (__builtin_mul_overflow(nbytes, static_cast<uint64_t>(d), &nbytes)) {
         return invalid_argument("tensor '{}': shape {} overflows", t.name, t.shape.to_string());
       }
@@ -94,16 +107,19 @@ Result<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path)
   LORANK_ASSIGN_OR_RETURN(state->file, io::MappedFile::open(path));
   const std::span<const std::byte> bytes = state->file.bytes();
   if (bytes.size() < kLengthFieldBytes) {
-    return fail(corruption("file is {} bytes, shorter than the 8-byte header length", bytes.size()));
+    return fail(
+        corruption("file is {} bytes, shorter than the 8-byte header length", bytes.size()));
   }
   const uint64_t n = load_u64_le(bytes.data());
   const uint64_t after_length = bytes.size() - kLengthFieldBytes;
   if (n > kSafetensorsMaxHeaderBytes) {
-    return fail(corruption("header length {} exceeds the {}-byte limit", n, kSafetensorsMaxHeaderBytes));
+    return fail(
+        corruption("header length {} exceeds the {}-byte limit", n, kSafetensorsMaxHeaderBytes));
   }
   if (n > after_length) {
-    return fail(corruption("header length {} exceeds the {} bytes after the length field (truncated?)",
-                           n, after_length));
+    return fail(
+        corruption("header length {} exceeds the {} bytes after the length field (truncated?)", n,
+                   after_length));
   }
   state->header_size = n;
   const auto* json_begin = reinterpret_cast<const char*>(bytes.data() + kLengthFieldBytes);
@@ -145,7 +161,8 @@ Status write_safetensors(const std::filesystem::path& path, std::span<const Tens
                          const std::map<std::string, std::string>& metadata,
                          const SafetensorsWriteOptions& options) {
   auto fail = [&path](const Status& s) {
-    return Status(s.code(), fmt::format("writing safetensors '{}': {}", path.string(), s.message()));
+    return Status(s.code(),
+                  fmt::format("writing safetensors '{}': {}", path.string(), s.message()));
   };
   if (Status s = check_for_write(tensors, metadata); !s.ok()) return fail(s);
 
@@ -154,9 +171,8 @@ Status write_safetensors(const std::filesystem::path& path, std::span<const Tens
   uint64_t offset = 0;
   for (const TensorView& t : tensors) {
     const uint64_t end = offset + t.data.size();
-    header[std::string(t.name)] = {{"dtype", dtype_name(t.dtype)},
-                                   {"shape", t.shape.dims},
-                                   {"data_offsets", {offset, end}}};
+    header[std::string(t.name)] = {
+        {"dtype", dtype_name(t.dtype)}, {"shape", t.shape.dims}, {"data_offsets", {offset, end}}};
     offset = end;
   }
   std::string json = header.dump();  // cannot throw: all strings were checked as UTF-8

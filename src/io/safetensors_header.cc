@@ -60,8 +60,7 @@ Result<std::map<std::string, std::string>> parse_metadata(const Json& j) {
   if (!j.is_object()) return corruption("__metadata__ is a {}, not an object", json_type(j));
   for (const auto& [key, value] : j.items()) {
     if (!value.is_string()) {
-      return corruption("__metadata__ value for '{}' is a {}, not a string", key,
-                        json_type(value));
+      return corruption("__metadata__ value for '{}' is a {}, not a string", key, json_type(value));
     }
     out.emplace(key, value.get<std::string>());
   }
@@ -70,13 +69,16 @@ Result<std::map<std::string, std::string>> parse_metadata(const Json& j) {
 
 Result<uint64_t> parse_u64(const Json& j, std::string_view name, std::string_view what) {
   if (j.is_number_unsigned()) return j.get<uint64_t>();
-  if (j.is_number_integer()) return corruption("tensor '{}': {} is negative ({})", name, what, j.get<int64_t>());
-  if (j.is_number_float()) return corruption("tensor '{}': {} is not an integer ({})", name, what, j.dump());
+  if (j.is_number_integer())
+    return corruption("tensor '{}': {} is negative ({})", name, what, j.get<int64_t>());
+  if (j.is_number_float())
+    return corruption("tensor '{}': {} is not an integer ({})", name, what, j.dump());
   return corruption("tensor '{}': {} is a {}, not an integer", name, what, json_type(j));
 }
 
 Result<SafetensorsEntry> parse_entry(const std::string& name, const Json& j, uint64_t data_size) {
-  if (!j.is_object()) return corruption("tensor '{}': entry is a {}, not an object", name, json_type(j));
+  if (!j.is_object())
+    return corruption("tensor '{}': entry is a {}, not an object", name, json_type(j));
   for (const auto& [key, value] : j.items()) {
     if (key != "dtype" && key != "shape" && key != "data_offsets") {
       return corruption("tensor '{}': unexpected field '{}'", name, key);
@@ -88,8 +90,10 @@ Result<SafetensorsEntry> parse_entry(const std::string& name, const Json& j, uin
   const Json& dtype = j["dtype"];
   const Json& shape = j["shape"];
   const Json& offsets = j["data_offsets"];
-  if (!dtype.is_string()) return corruption("tensor '{}': dtype is a {}, not a string", name, json_type(dtype));
-  if (!shape.is_array()) return corruption("tensor '{}': shape is a {}, not an array", name, json_type(shape));
+  if (!dtype.is_string())
+    return corruption("tensor '{}': dtype is a {}, not a string", name, json_type(dtype));
+  if (!shape.is_array())
+    return corruption("tensor '{}': shape is a {}, not an array", name, json_type(shape));
   if (!offsets.is_array() || offsets.size() != 2) {
     return corruption("tensor '{}': data_offsets must be an array of 2 integers, got {}", name,
                       offsets.dump());
@@ -121,9 +125,9 @@ Result<SafetensorsEntry> parse_entry(const std::string& name, const Json& j, uin
                       name, e.begin, e.end, data_size);
   }
   if (e.end - e.begin != nbytes) {
-    return corruption("tensor '{}': data_offsets [{}, {}] hold {} bytes but shape {} of {} needs {}",
-                      name, e.begin, e.end, e.end - e.begin, e.shape.to_string(),
-                      dtype_name(e.dtype), nbytes);
+    return corruption(
+        "tensor '{}': data_offsets [{}, {}] hold {} bytes but shape {} of {} needs {}", name,
+        e.begin, e.end, e.end - e.begin, e.shape.to_string(), dtype_name(e.dtype), nbytes);
   }
   return e;
 }

@@ -138,8 +138,8 @@ TEST(F16, OverflowUnderflowAndNoDoubleRounding) {
   EXPECT_EQ(double_to_f16(65520.0), 0x7c00);
   EXPECT_EQ(double_to_f16(-1e300), 0xfc00);
   EXPECT_EQ(double_to_f16(std::numeric_limits<double>::infinity()), 0x7c00);
-  EXPECT_EQ(double_to_f16(std::ldexp(1.0, -24)), 0x0001);     // smallest subnormal
-  EXPECT_EQ(double_to_f16(std::ldexp(1.0, -25)), 0x0000);     // tie with zero -> even (0)
+  EXPECT_EQ(double_to_f16(std::ldexp(1.0, -24)), 0x0001);  // smallest subnormal
+  EXPECT_EQ(double_to_f16(std::ldexp(1.0, -25)), 0x0000);  // tie with zero -> even (0)
   EXPECT_EQ(double_to_f16(std::ldexp(1.5, -25)), 0x0001);
   EXPECT_EQ(double_to_f16(-std::ldexp(1.0, -30)), 0x8000);    // signed zero
   EXPECT_EQ(double_to_f16(std::ldexp(1023.5, -24)), 0x0400);  // rounds up into the normals

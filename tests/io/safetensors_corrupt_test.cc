@@ -52,19 +52,21 @@ std::vector<CorruptCase> corrupt_cases() {
       {"nul padding", file_with(std::string("{}") + '\0', 0), C, "NUL byte at header offset 2"},
       {"text after nul", file_with(std::string("{}") + '\0' + "junk", 0), C, "not valid JSON"},
       {"top-level array", file_with("[1,2]", 0), C, "header is a JSON array, not an object"},
-      {"entry not object", file_with(R"({"a":5})", 0), C, "tensor 'a': entry is a unsigned integer"},
+      {"entry not object", file_with(R"({"a":5})", 0), C,
+       "tensor 'a': entry is a unsigned integer"},
       {"missing dtype", file_with(R"({"a":{"shape":[2],"data_offsets":[0,8]}})", 8), C,
        "tensor 'a': missing field 'dtype'"},
       {"missing shape", file_with(R"({"a":{"dtype":"F32","data_offsets":[0,8]}})", 8), C,
        "tensor 'a': missing field 'shape'"},
       {"missing offsets", file_with(R"({"a":{)" + kF32x2 + "}}", 8), C,
        "tensor 'a': missing field 'data_offsets'"},
-      {"unexpected field", file_with(R"({"a":{)" + kF32x2 + R"(,"data_offsets":[0,8],"strides":[1]}})", 8),
-       C, "tensor 'a': unexpected field 'strides'"},
+      {"unexpected field",
+       file_with(R"({"a":{)" + kF32x2 + R"(,"data_offsets":[0,8],"strides":[1]}})", 8), C,
+       "tensor 'a': unexpected field 'strides'"},
       {"dtype not string", file_with(R"({"a":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", 8), C,
        "dtype is a unsigned integer, not a string"},
-      {"shape not array", file_with(R"({"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", 8), C,
-       "shape is a unsigned integer, not an array"},
+      {"shape not array", file_with(R"({"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", 8),
+       C, "shape is a unsigned integer, not an array"},
       {"offsets one value", file_with(R"({"a":{)" + kF32x2 + R"(,"data_offsets":[8]}})", 8), C,
        "data_offsets must be an array of 2 integers, got [8]"},
       {"offsets strings", file_with(R"({"a":{)" + kF32x2 + R"(,"data_offsets":["0","8"]}})", 8), C,
@@ -73,19 +75,23 @@ std::vector<CorruptCase> corrupt_cases() {
        "data_offsets[0] is negative (-8)"},
       {"unknown dtype", file_with(R"({"a":{"dtype":"F17","shape":[2],"data_offsets":[0,8]}})", 8),
        StatusCode::kNotSupported, "tensor 'a': unsupported dtype 'F17'"},
-      {"negative dim", file_with(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), C,
-       "a shape dim is negative (-2)"},
-      {"fractional dim", file_with(R"({"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", 8),
-       C, "a shape dim is not an integer (2.5)"},
-      {"float-typed dim", file_with(R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8),
-       C, "a shape dim is not an integer (2.0)"},
+      {"negative dim", file_with(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8),
+       C, "a shape dim is negative (-2)"},
+      {"fractional dim",
+       file_with(R"({"a":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", 8), C,
+       "a shape dim is not an integer (2.5)"},
+      {"float-typed dim",
+       file_with(R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8), C,
+       "a shape dim is not an integer (2.0)"},
       {"string dim", file_with(R"({"a":{"dtype":"F32","shape":["2"],"data_offsets":[0,8]}})", 8), C,
        "a shape dim is a string"},
       {"shape overflow",
-       file_with(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8),
+       file_with(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})",
+                 8),
        C, "shape [4294967296,4294967296] overflows"},
-      {"size mismatch", file_with(R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", 20),
-       C, "tensor 'a': data_offsets [0, 20] hold 20 bytes but shape [2, 3] of F32 needs 24"},
+      {"size mismatch",
+       file_with(R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", 20), C,
+       "tensor 'a': data_offsets [0, 20] hold 20 bytes but shape [2, 3] of F32 needs 24"},
       {"begin after end", file_with(R"({"a":{)" + kF32x2 + R"(,"data_offsets":[8,0]}})", 8), C,
        "data_offsets [8, 0] begin after end"},
       {"offsets past data", file_with(R"({"a":{)" + kF32x2 + R"(,"data_offsets":[8,16]}})", 8), C,
@@ -147,26 +153,24 @@ TEST(SafetensorsCorrupt, EveryCaseFailsWithItsCodeAndMessage) {
 }
 
 TEST(SafetensorsCorrupt, TruncatedRealFile) {
-  const auto real =
-      testing::shared_path("adapters/qwen25-05b-r6/adapter_model.safetensors");
+  const auto real = testing::shared_path("adapters/qwen25-05b-r6/adapter_model.safetensors");
   const std::string bytes = testing::read_text_file(real);
   TempDir dir;
   struct Cut {
     std::size_t size;
     const char* message_part;
   };
-  for (const Cut& cut : {Cut{bytes.size() - 1, "past the end of the"},
-                         Cut{bytes.size() / 2, "past the end of the"},
-                         Cut{200, "exceeds the 192 bytes after the length field (truncated?)"},
-                         Cut{5, "shorter than the 8-byte"}}) {
+  for (const Cut& cut :
+       {Cut{bytes.size() - 1, "past the end of the"}, Cut{bytes.size() / 2, "past the end of the"},
+        Cut{200, "exceeds the 192 bytes after the length field (truncated?)"},
+        Cut{5, "shorter than the 8-byte"}}) {
     SCOPED_TRACE(cut.size);
     const auto path = dir / "cut.safetensors";
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes.substr(0, cut.size);
     auto f = SafetensorsFile::open(path);
     ASSERT_FALSE(f.has_value());
     EXPECT_EQ(f.error().code(), StatusCode::kCorruption);
-    EXPECT_NE(f.error().message().find(cut.message_part), std::string::npos)
-        << f.error().message();
+    EXPECT_NE(f.error().message().find(cut.message_part), std::string::npos) << f.error().message();
   }
 }
 

@@ -32,7 +32,8 @@ std::vector<std::filesystem::path> real_files() {
 
 std::string run_oracle(const std::filesystem::path& file) {
   const std::string cmd = "/usr/bin/python3 " LORANK_SOURCE_DIR
-                          "/tests/io/safetensors_oracle.py '" + file.string() + "'";
+                          "/tests/io/safetensors_oracle.py '" +
+                          file.string() + "'";
   std::FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return {};
   std::string out;

@@ -19,10 +19,10 @@ namespace {
 
 using lorank::testing::TempDir;
 
-constexpr DType kAllDTypes[] = {DType::kF64,  DType::kF32,    DType::kF16,    DType::kBF16,
-                                DType::kF8E4M3, DType::kF8E5M2, DType::kI64,  DType::kI32,
-                                DType::kI16,  DType::kI8,     DType::kU64,    DType::kU32,
-                                DType::kU16,  DType::kU8,     DType::kBool};
+constexpr DType kAllDTypes[] = {DType::kF64,    DType::kF32,    DType::kF16, DType::kBF16,
+                                DType::kF8E4M3, DType::kF8E5M2, DType::kI64, DType::kI32,
+                                DType::kI16,    DType::kI8,     DType::kU64, DType::kU32,
+                                DType::kU16,    DType::kU8,     DType::kBool};
 
 struct OwnedTensor {
   std::string name;
@@ -132,7 +132,8 @@ TEST(Safetensors, WriterRejectsBadArgumentsWithoutCreatingFiles) {
   };
   const std::vector<Bad> cases = {
       {{{"a", DType::kF32, Shape{{2}}, four}}, {}, "4 bytes of data, shape [2] of F32 needs 8"},
-      {{{"a", DType::kF32, Shape{{1}}, four}, {"a", DType::kF32, Shape{{1}}, four}}, {},
+      {{{"a", DType::kF32, Shape{{1}}, four}, {"a", DType::kF32, Shape{{1}}, four}},
+       {},
        "duplicate tensor name 'a'"},
       {{{"__metadata__", DType::kF32, Shape{{1}}, four}}, {}, "reserved"},
       {{{"bad\xff", DType::kF32, Shape{{1}}, four}}, {}, "not valid UTF-8"},
