@@ -97,6 +97,38 @@ Status check_for_write(std::span<const TensorView> tensors,
   return Status();
 }
 
+// The header text, built by hand in one pass: nlohmann's ordered_json would find each key
+// by linear search (quadratic in the tensor count). Strings are escaped by nlohmann's
+// dump(), which cannot throw because check_for_write() accepted only valid UTF-8.
+std::string header_json(std::span<const TensorView> tensors,
+                        const std::map<std::string, std::string>& metadata) {
+  auto quoted = [](std::string_view s) { return nlohmann::json(s).dump(); };
+  std::string json = "{";
+  if (!metadata.empty()) {
+    json += "\"__metadata__\":{";
+    bool first = true;
+    for (const auto& [key, value] : metadata) {
+      if (!first) json += ',';
+      first = false;
+      json += quoted(key);
+      json += ':';
+      json += quoted(value);
+    }
+    json += '}';
+  }
+  uint64_t offset = 0;
+  for (const TensorView& t : tensors) {
+    if (json.size() > 1) json += ',';
+    const uint64_t end = offset + t.data.size();
+    json += quoted(t.name);
+    json += fmt::format(":{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
+                        dtype_name(t.dtype), fmt::join(t.shape.dims, ","), offset, end);
+    offset = end;
+  }
+  json += '}';
+  return json;
+}
+
 }  // namespace
 
 Result<SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path) {
@@ -166,16 +198,7 @@ Status write_safetensors(const std::filesystem::path& path, std::span<const Tens
   };
   if (Status s = check_for_write(tensors, metadata); !s.ok()) return fail(s);
 
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
-  uint64_t offset = 0;
-  for (const TensorView& t : tensors) {
-    const uint64_t end = offset + t.data.size();
-    header[std::string(t.name)] = {
-        {"dtype", dtype_name(t.dtype)}, {"shape", t.shape.dims}, {"data_offsets", {offset, end}}};
-    offset = end;
-  }
-  std::string json = header.dump();  // cannot throw: all strings were checked as UTF-8
+  std::string json = header_json(tensors, metadata);
   // Space padding to a multiple of 8 puts the data section on an 8-byte boundary, so
   // readers can use aligned loads; JSON ignores trailing whitespace.
   json.append((8 - json.size() % 8) % 8, ' ');

@@ -6,20 +6,23 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
 namespace lorank::io {
 namespace {
 
-// ordered_json keeps header order, which decides the order of zero-size tensors that
-// share an offset.
-using Json = nlohmann::ordered_json;
+// Plain json (std::map objects): ordered_json inserts by linear search, which makes a
+// hostile header with a million keys quadratic. Header order is recorded by the callback.
+using Json = nlohmann::json;
 
 constexpr std::string_view kMetadataKey = "__metadata__";
 
 // nlohmann keeps the last of two equal keys silently; this callback sees every key before
 // that happens. A duplicate tensor name could otherwise hide a second tensor's bytes.
+// It also records the order of the top-level keys, which decides the order of zero-size
+// tensors that share an offset.
 class DuplicateKeyFinder {
  public:
   bool on_event(int depth, nlohmann::detail::parse_event_t event, const Json& parsed) {
@@ -31,7 +34,9 @@ class DuplicateKeyFinder {
     } else if (event == Event::key && !open_.empty()) {
       const auto& key = parsed.get_ref<const std::string&>();
       if (open_.size() == 1) top_key_ = key;
-      if (!open_.back().insert(key).second && !duplicate_) {
+      const bool inserted = open_.back().insert(key).second;
+      if (inserted && open_.size() == 1) top_order_.emplace(key, top_order_.size());
+      if (!inserted && !duplicate_) {
         duplicate_ = open_.size() == 1
                          ? fmt::format("duplicate tensor name '{}'", key)
                          : fmt::format("entry '{}' has a duplicate key '{}'", top_key_, key);
@@ -41,10 +46,16 @@ class DuplicateKeyFinder {
     return true;  // keep every value; errors are reported after parsing
   }
   const std::optional<std::string>& duplicate() const { return duplicate_; }
+  // The position of a top-level key in the header.
+  std::size_t position(const std::string& key) const {
+    const auto it = top_order_.find(key);
+    return it == top_order_.end() ? top_order_.size() : it->second;  // always found
+  }
 
  private:
   std::vector<std::unordered_set<std::string>> open_;
   std::string top_key_;
+  std::unordered_map<std::string, std::size_t> top_order_;
   std::optional<std::string> duplicate_;
 };
 
@@ -188,6 +199,10 @@ Result<SafetensorsHeader> parse_safetensors_header(std::string_view json, uint64
     LORANK_ASSIGN_OR_RETURN(SafetensorsEntry e, parse_entry(key, value, data_size));
     header.entries.push_back(std::move(e));
   }
+  // Header order first; check_coverage's stable sort by offset then keeps it for ties.
+  std::sort(header.entries.begin(), header.entries.end(), [&finder](const auto& a, const auto& b) {
+    return finder.position(a.name) < finder.position(b.name);
+  });
   LORANK_RETURN_IF_ERROR(check_coverage(header.entries, data_size));
   return header;
 }
