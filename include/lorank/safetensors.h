@@ -65,8 +65,9 @@ class SafetensorsFile {
   // The path given to open().
   const std::filesystem::path& path() const;
 
-  // The size of the JSON header in bytes (N) and of the whole file.
+  // The size of the JSON header in bytes (N, padding included).
   uint64_t header_size() const;
+  // The size of the whole file in bytes (8 + N + data section).
   uint64_t file_size() const;
 
  private:
@@ -75,6 +76,7 @@ class SafetensorsFile {
   std::unique_ptr<State> state_;
 };
 
+// Options for write_safetensors().
 struct SafetensorsWriteOptions {
   // Replace an existing file at the target path. Without it, writing to an existing path
   // fails with kInvalidArgument and leaves that file untouched.
