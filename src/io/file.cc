@@ -1,0 +1,248 @@
+// MappedFile and AtomicFileWriter on POSIX (Linux): open/mmap, mkstemp/fsync/renameat2.
+#include "io/file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+namespace lorank::io {
+namespace {
+
+// Small appends (headers) are gathered; tensor data larger than this goes straight out.
+constexpr std::size_t kWriteBufferBytes = std::size_t{1} << 20;
+
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
+
+ private:
+  int fd_;
+};
+
+Status write_all(int fd, const std::byte* p, std::size_t n, const std::filesystem::path& target) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      const char* hint =
+          (err == ENOSPC || err == EDQUOT || err == EFBIG) ? " (disk full or file size limit)" : "";
+      return io_error("writing '{}': {}{}", target.string(), errno_text(err), hint);
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return Status();
+}
+
+Status fsync_dir(const std::filesystem::path& dir, const std::filesystem::path& target) {
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    return io_error("syncing folder of '{}': {}", target.string(), errno_text(errno));
+  }
+  FdCloser closer(dfd);
+  if (::fsync(dfd) != 0 && errno != EINVAL) {  // EINVAL: the file system cannot sync folders
+    return io_error("syncing folder of '{}': {}", target.string(), errno_text(errno));
+  }
+  return Status();
+}
+
+}  // namespace
+
+std::string errno_text(int err) {
+  char buf[256];
+  // GNU strerror_r may return a static string instead of filling buf.
+  return std::string(::strerror_r(err, buf, sizeof(buf)));
+}
+
+// ---------------------------------------------------------------- MappedFile
+
+Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) return not_found("opening '{}': {}", path.string(), errno_text(err));
+    return io_error("opening '{}': {}", path.string(), errno_text(err));
+  }
+  FdCloser closer(fd);  // the mapping keeps the file alive without the descriptor
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return io_error("stat '{}': {}", path.string(), errno_text(errno));
+  if (!S_ISREG(st.st_mode)) return invalid_argument("'{}' is not a regular file", path.string());
+
+  MappedFile file;
+  file.path_ = path;
+  file.size_ = static_cast<std::size_t>(st.st_size);
+  if (file.size_ == 0) return file;  // mmap rejects length 0; an empty span is enough
+  void* p = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (p == MAP_FAILED) return io_error("mapping '{}': {}", path.string(), errno_text(errno));
+  file.data_ = static_cast<const std::byte*>(p);
+  return file;
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)),
+      path_(std::move(other.path_)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    reset();
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    path_ = std::move(other.path_);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() { reset(); }
+
+void MappedFile::reset() {
+  if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), size_);
+  data_ = nullptr;
+  size_ = 0;
+}
+
+// ---------------------------------------------------------- AtomicFileWriter
+
+Result<AtomicFileWriter> AtomicFileWriter::create(const std::filesystem::path& target,
+                                                  bool overwrite) {
+  if (target.filename().empty()) {
+    return invalid_argument("cannot write '{}': not a file name", target.string());
+  }
+  std::error_code ec;
+  if (!overwrite &&
+      std::filesystem::symlink_status(target, ec).type() != std::filesystem::file_type::not_found) {
+    if (!ec) {
+      return invalid_argument("refusing to overwrite existing '{}' (overwrite not requested)",
+                              target.string());
+    }
+  }
+  std::filesystem::path dir = target.parent_path();
+  if (dir.empty()) dir = ".";
+  // Built with append: GCC 12's -Wrestrict misfires on `"." + std::string` here.
+  std::string temp_name(".");
+  temp_name.append(target.filename().string()).append(".tmp-XXXXXX");
+  std::string tmpl = (dir / temp_name).string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) {
+    return io_error("creating a temporary file for '{}' in '{}': {}", target.string(), dir.string(),
+                    errno_text(errno));
+  }
+  AtomicFileWriter w;
+  w.fd_ = fd;
+  w.overwrite_ = overwrite;
+  w.target_ = target;
+  w.temp_path_ = tmpl;
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (::fchmod(fd, 0644) != 0) {
+    return w.fail(io_error("setting mode of '{}': {}", tmpl, errno_text(errno)));
+  }
+  w.buffer_.reserve(kWriteBufferBytes);
+  return w;
+}
+
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      overwrite_(other.overwrite_),
+      target_(std::move(other.target_)),
+      temp_path_(std::exchange(other.temp_path_, {})),
+      buffer_(std::move(other.buffer_)) {}
+
+AtomicFileWriter& AtomicFileWriter::operator=(AtomicFileWriter&& other) noexcept {
+  if (this != &other) {
+    discard();
+    fd_ = std::exchange(other.fd_, -1);
+    overwrite_ = other.overwrite_;
+    target_ = std::move(other.target_);
+    temp_path_ = std::exchange(other.temp_path_, {});
+    buffer_ = std::move(other.buffer_);
+  }
+  return *this;
+}
+
+AtomicFileWriter::~AtomicFileWriter() { discard(); }
+
+void AtomicFileWriter::discard() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  temp_path_.clear();
+  buffer_.clear();
+}
+
+Status AtomicFileWriter::fail(Status status) {
+  discard();
+  return status;
+}
+
+Status AtomicFileWriter::flush_buffer() {
+  Status s = write_all(fd_, buffer_.data(), buffer_.size(), target_);
+  buffer_.clear();
+  return s;
+}
+
+Status AtomicFileWriter::append(std::span<const std::byte> bytes) {
+  if (fd_ < 0) return invalid_argument("writing '{}': writer is closed", target_.string());
+  if (buffer_.size() + bytes.size() <= kWriteBufferBytes) {
+    buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+    return Status();
+  }
+  if (Status s = flush_buffer(); !s.ok()) return fail(std::move(s));
+  if (bytes.size() < kWriteBufferBytes) {
+    buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+    return Status();
+  }
+  if (Status s = write_all(fd_, bytes.data(), bytes.size(), target_); !s.ok()) {
+    return fail(std::move(s));
+  }
+  return Status();
+}
+
+Status AtomicFileWriter::commit() {
+  if (fd_ < 0) return invalid_argument("committing '{}': writer is closed", target_.string());
+  if (Status s = flush_buffer(); !s.ok()) return fail(std::move(s));
+  // fsync before rename: otherwise a crash can leave the new name on empty or partial data.
+  if (::fsync(fd_) != 0) {
+    return fail(io_error("syncing '{}': {}", target_.string(), errno_text(errno)));
+  }
+  if (::close(std::exchange(fd_, -1)) != 0) {
+    return fail(io_error("closing '{}': {}", target_.string(), errno_text(errno)));
+  }
+  int rc = 0;
+  if (overwrite_) {
+    rc = ::rename(temp_path_.c_str(), target_.c_str());
+  } else {
+    // RENAME_NOREPLACE closes the race with a target created after create().
+    rc = ::renameat2(AT_FDCWD, temp_path_.c_str(), AT_FDCWD, target_.c_str(), RENAME_NOREPLACE);
+    if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+      // File systems without RENAME_NOREPLACE: link() also fails on an existing name.
+      rc = ::link(temp_path_.c_str(), target_.c_str());
+      if (rc == 0) ::unlink(temp_path_.c_str());
+    }
+  }
+  if (rc != 0) {
+    const int err = errno;
+    if (err == EEXIST) {
+      return fail(invalid_argument("refusing to overwrite existing '{}' (overwrite not requested)",
+                                   target_.string()));
+    }
+    return fail(io_error("renaming '{}' to '{}': {}", temp_path_.string(), target_.string(),
+                         errno_text(err)));
+  }
+  temp_path_.clear();  // the name now belongs to the target
+  std::filesystem::path dir = target_.parent_path();
+  return fsync_dir(dir.empty() ? std::filesystem::path(".") : dir, target_);
+}
+
+}  // namespace lorank::io

@@ -1,0 +1,171 @@
+// MappedFile and AtomicFileWriter, including failure paths (no temp file may survive).
+#include "io/file.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "support/temp_dir.h"
+
+namespace lorank::io {
+namespace {
+
+using lorank::testing::TempDir;
+
+std::span<const std::byte> as_bytes(const std::string& s) {
+  return std::as_bytes(std::span<const char>(s));
+}
+
+void write_plain(const std::filesystem::path& p, const std::string& content) {
+  std::ofstream(p, std::ios::binary) << content;
+}
+
+std::string read_plain(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(MappedFile, MapsContentAndSurvivesMove) {
+  TempDir dir;
+  write_plain(dir / "a.bin", "hello mmap");
+  auto f = MappedFile::open(dir / "a.bin");
+  ASSERT_TRUE(f.has_value()) << f.error().to_string();
+  const std::byte* address = f->bytes().data();
+  MappedFile moved = std::move(f).value();
+  EXPECT_EQ(moved.bytes().data(), address);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(moved.bytes().data()), moved.size()),
+            "hello mmap");
+}
+
+TEST(MappedFile, EmptyFileIsValid) {
+  TempDir dir;
+  write_plain(dir / "empty", "");
+  auto f = MappedFile::open(dir / "empty");
+  ASSERT_TRUE(f.has_value()) << f.error().to_string();
+  EXPECT_EQ(f->size(), 0u);
+  EXPECT_TRUE(f->bytes().empty());
+}
+
+TEST(MappedFile, ErrorsNameThePath) {
+  TempDir dir;
+  auto missing = MappedFile::open(dir / "nope.bin");
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.error().message().find("nope.bin"), std::string::npos);
+  EXPECT_NE(missing.error().message().find("No such file"), std::string::npos);
+
+  auto folder = MappedFile::open(dir.path());
+  ASSERT_FALSE(folder.has_value());
+  EXPECT_EQ(folder.error().code(), StatusCode::kInvalidArgument);
+
+  write_plain(dir / "file", "x");
+  auto not_dir = MappedFile::open(dir / "file" / "child");
+  ASSERT_FALSE(not_dir.has_value());
+  EXPECT_EQ(not_dir.error().code(), StatusCode::kIOError);
+  EXPECT_NE(not_dir.error().message().find("Not a directory"), std::string::npos);
+}
+
+TEST(AtomicFileWriter, WritesCommitsAndLeavesNoTemp) {
+  TempDir dir;
+  auto w = AtomicFileWriter::create(dir / "out.bin", false);
+  ASSERT_TRUE(w.has_value()) << w.error().to_string();
+  const std::string temp_name = w->temp_path().filename().string();
+  EXPECT_EQ(temp_name.rfind(".out.bin.tmp-", 0), 0u) << temp_name;
+  EXPECT_EQ(dir.entries(), std::set<std::string>{temp_name});
+  const std::string big(3 << 20, 'z');  // larger than the internal buffer
+  ASSERT_TRUE(w->append(as_bytes("head:")).ok());
+  ASSERT_TRUE(w->append(as_bytes(big)).ok());
+  ASSERT_TRUE(w->append(as_bytes(":tail")).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.bin"));  // invisible until commit
+  ASSERT_TRUE(w->commit().ok());
+  EXPECT_EQ(read_plain(dir / "out.bin"), "head:" + big + ":tail");
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"out.bin"});
+}
+
+TEST(AtomicFileWriter, RefusesExistingTargetUnlessOverwrite) {
+  TempDir dir;
+  write_plain(dir / "keep", "old");
+  auto refused = AtomicFileWriter::create(dir / "keep", false);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message().find("keep"), std::string::npos);
+  EXPECT_EQ(read_plain(dir / "keep"), "old");
+
+  auto w = AtomicFileWriter::create(dir / "keep", true);
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE(w->append(as_bytes("new")).ok());
+  ASSERT_TRUE(w->commit().ok());
+  EXPECT_EQ(read_plain(dir / "keep"), "new");
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"keep"});
+}
+
+TEST(AtomicFileWriter, TargetAppearingBeforeCommitIsNotClobbered) {
+  TempDir dir;
+  auto w = AtomicFileWriter::create(dir / "race", false);
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE(w->append(as_bytes("mine")).ok());
+  write_plain(dir / "race", "theirs");
+  const Status s = w->commit();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.to_string();
+  EXPECT_EQ(read_plain(dir / "race"), "theirs");
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"race"});
+}
+
+TEST(AtomicFileWriter, AbandonedWriterRemovesTemp) {
+  TempDir dir;
+  {
+    auto w = AtomicFileWriter::create(dir / "gone", false);
+    ASSERT_TRUE(w.has_value());
+    ASSERT_TRUE(w->append(as_bytes("partial")).ok());
+  }
+  EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(AtomicFileWriter, ParentIsAFileIsAClearIOError) {
+  TempDir dir;
+  write_plain(dir / "plain", "x");
+  auto w = AtomicFileWriter::create(dir / "plain" / "out.bin", false);
+  ASSERT_FALSE(w.has_value());
+  EXPECT_EQ(w.error().code(), StatusCode::kIOError);
+  EXPECT_NE(w.error().message().find("out.bin"), std::string::npos) << w.error().message();
+  EXPECT_NE(w.error().message().find("Not a directory"), std::string::npos);
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"plain"});
+}
+
+// Disk full, simulated with RLIMIT_FSIZE in a child process (the limit and SIGXFSZ
+// handling must not leak into the test binary). The child reports through its exit code.
+TEST(AtomicFileWriter, DiskFullFailsCleanly) {
+  TempDir dir;
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // get EFBIG from write() instead of being killed
+    const rlimit limit{64 * 1024, 64 * 1024};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(10);
+    auto w = AtomicFileWriter::create(dir / "full.bin", false);
+    if (!w.has_value()) ::_exit(11);
+    const std::string chunk(256 * 1024, 'q');
+    Status s;
+    for (int i = 0; i < 16 && s.ok(); ++i) s = w->append(as_bytes(chunk));
+    if (s.ok()) s = w->commit();
+    if (s.code() != StatusCode::kIOError) ::_exit(12);
+    if (s.message().find("full.bin") == std::string::npos) ::_exit(13);
+    if (s.message().find("disk full") == std::string::npos) ::_exit(14);
+    if (!dir.entries().empty()) ::_exit(15);  // neither temp nor target may remain
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "child died with signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "see the _exit codes in the child above";
+  EXPECT_TRUE(dir.entries().empty());
+}
+
+}  // namespace
+}  // namespace lorank::io
