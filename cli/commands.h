@@ -41,6 +41,7 @@ std::string describe_parse_error(const CLI::App& app, int argc, char** argv,
                                  const CLI::ParseError& error);
 
 void register_demo(CLI::App& app, CommandRegistry& registry);
+void register_audit(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace lorank::cli
 

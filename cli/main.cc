@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   lorank::cli::CommandRegistry registry;
   lorank::cli::register_demo(app, registry);
+  lorank::cli::register_audit(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

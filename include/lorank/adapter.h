@@ -1,0 +1,107 @@
+// The format-neutral LoRA adapter: what every reader produces and every writer consumes.
+//
+// An Adapter is a list of LoRA modules (the pair of factors B·A with their rank, α and the
+// scale the format's own loader would apply), the tensors that are not LoRA factors
+// (passthrough: modules_to_save, biases, DoRA magnitudes, kohya alphas, ...), the file's
+// metadata and, for PEFT, its adapter_config.json. Readers detect the format from the
+// content (magic bytes, tensor names), never from a file name. See docs/formats.md.
+#ifndef LORANK_ADAPTER_H_
+#define LORANK_ADAPTER_H_
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lorank/status.h"
+#include "lorank/tensor.h"
+
+namespace lorank {
+
+enum class AdapterFormat {
+  kPeft,   // Hugging Face PEFT: adapter_config.json + adapter_model.{safetensors,bin}
+  kKohya,  // kohya-ss / LyCORIS: <name>.lora_down.weight, .lora_up.weight, .alpha
+  kGguf,   // llama.cpp GGUF LoRA: <base tensor>.lora_a / .lora_b, one global alpha
+};
+std::string_view format_name(AdapterFormat format);  // "peft", "kohya", "gguf"
+
+enum class Container { kSafetensors, kPytorch, kGguf };
+std::string_view container_name(Container container);  // "safetensors", "pytorch", "gguf"
+
+enum class ModuleKind {
+  kLinear,     // A r×in, B out×r
+  kEmbedding,  // PEFT lora_embedding_A r×num_embeddings, lora_embedding_B dim×r (ΔW = (B·A)ᵀ)
+  kConv,       // A r×in×kh×kw (flattened to r×(in·kh·kw)), B out×r×1×1
+};
+std::string_view module_kind_name(ModuleKind kind);  // "linear", "embedding", "conv"
+
+// The PEFT configuration fields that decide each module's rank and scale, with PEFT's
+// defaults for keys an old config lacks (r = 8, lora_alpha = 8, use_rslora = false).
+struct PeftConfig {
+  int r = 8;
+  double lora_alpha = 8.0;
+  bool use_rslora = false;
+  bool use_dora = false;
+  std::vector<std::pair<std::string, int>> rank_pattern;      // file order: first match wins
+  std::vector<std::pair<std::string, double>> alpha_pattern;  // file order: first match wins
+  std::string raw_json;  // the file as read, so writers keep every other field
+};
+
+struct LoraModule {
+  // PEFT: the key prefix as in the file (base_model.model.<path>); kohya: the module name
+  // (lora_unet_...); GGUF: the base tensor name (blk.0.attn_q.weight).
+  std::string name;
+  ModuleKind kind = ModuleKind::kLinear;
+  std::size_t rank = 0;  // rows of A (= columns of B)
+  std::size_t out = 0;   // rows of B
+  std::size_t in = 0;    // columns of A, flattened (in·kh·kw for conv)
+  double alpha = 0.0;    // the α the format's loader uses for this module
+  double scale = 1.0;    // s in ΔW = s·B·A, exactly as the format's loader computes it
+  std::string scale_rule;  // how `scale` was derived, e.g. "alpha/r", "alpha/sqrt(r) (rsLoRA)"
+  TensorView A;          // as stored (shape, dtype, bytes)
+  TensorView B;
+  // DoRA's lora_magnitude_vector (PEFT). The spectrum is then of the directional update
+  // s·B·A; the magnitude rescales rows of W + s·B·A at run time.
+  std::optional<TensorView> magnitude;
+};
+
+struct Adapter {
+  AdapterFormat format = AdapterFormat::kPeft;
+  Container container = Container::kSafetensors;
+  std::filesystem::path weights_path;
+  std::optional<std::filesystem::path> config_path;  // PEFT adapter_config.json, if found
+  std::optional<PeftConfig> peft;                     // parsed config (PEFT only)
+  std::optional<double> global_alpha;                 // GGUF adapter.lora.alpha, if set
+  std::vector<LoraModule> modules;                    // in file order
+  std::vector<TensorView> passthrough;                // every tensor not in a LoRA pair
+  std::map<std::string, std::string> metadata;        // safetensors __metadata__ / GGUF strings
+  std::vector<std::string> warnings;                  // for the user, e.g. "no config: scale 1"
+  std::shared_ptr<const void> storage;                // keeps the views' bytes alive
+};
+
+struct AdapterOptions {
+  // α to use when the adapter carries none (PEFT without adapter_config.json, kohya
+  // without .alpha tensors, GGUF without adapter.lora.alpha): scale = α/r. Unset → 1.
+  std::optional<double> alpha;
+};
+
+// Opens an adapter: a PEFT folder, a .safetensors / .bin / .gguf file (a PEFT weights file
+// uses the adapter_config.json beside it). Validates pairing and shapes: every A has its
+// B, ranks agree (A rows = B cols = the config's rank for that module), conv B is 1×1.
+// Returns kNotFound (no such path / no weights in the folder), kCorruption (a file or
+// config that lies: unpaired factors, rank disagreement, bad JSON, r <= 0, ...),
+// kNotSupported (a valid file lorank does not handle). Messages name the file and tensor.
+Result<Adapter> open_adapter(const std::filesystem::path& path, const AdapterOptions& options = {});
+
+// PEFT's pattern lookup: the value of the first key (in order) whose regex `(.*\.)?(KEY)$`
+// matches `module_path` (the name without "base_model.model."). kInvalidArgument if a key
+// is not a valid regular expression.
+Result<std::optional<double>> match_peft_pattern(
+    const std::vector<std::pair<std::string, double>>& pattern, const std::string& module_path);
+
+}  // namespace lorank
+
+#endif  // LORANK_ADAPTER_H_

@@ -1,0 +1,199 @@
+// open_adapter: locate the weights, detect the container from its magic bytes, read the
+// tensors, pair the factors by key scheme, and give every module the scale its format's
+// own loader would use.
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "adapter/pairing.h"
+#include "adapter/peft_config.h"
+#include "lorank/adapter.h"
+#include "lorank/safetensors.h"
+
+namespace lorank {
+
+std::string_view format_name(AdapterFormat f) {
+  switch (f) {
+    case AdapterFormat::kPeft: return "peft";
+    case AdapterFormat::kKohya: return "kohya";
+    case AdapterFormat::kGguf: return "gguf";
+  }
+  return "?";
+}
+
+std::string_view container_name(Container c) {
+  switch (c) {
+    case Container::kSafetensors: return "safetensors";
+    case Container::kPytorch: return "pytorch";
+    case Container::kGguf: return "gguf";
+  }
+  return "?";
+}
+
+std::string_view module_kind_name(ModuleKind k) {
+  switch (k) {
+    case ModuleKind::kLinear: return "linear";
+    case ModuleKind::kEmbedding: return "embedding";
+    case ModuleKind::kConv: return "conv";
+  }
+  return "?";
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The weights file inside a folder: PEFT's names first, else the only adapter-like file.
+Result<fs::path> find_weights(const fs::path& dir) {
+  for (const char* name : {"adapter_model.safetensors", "adapter_model.bin"}) {
+    if (fs::is_regular_file(dir / name)) return dir / name;
+  }
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string ext = entry.path().extension().string();
+    if (entry.is_regular_file() && (ext == ".safetensors" || ext == ".gguf")) {
+      candidates.push_back(entry.path());
+    }
+  }
+  if (ec) return io_error("adapter folder '{}': cannot list: {}", dir.string(), ec.message());
+  if (candidates.size() == 1) return candidates[0];
+  if (candidates.empty()) {
+    return not_found("adapter folder '{}': no adapter_model.safetensors, adapter_model.bin, "
+                     "*.safetensors or *.gguf file", dir.string());
+  }
+  return invalid_argument("adapter folder '{}': {} weight files; name the one to use",
+                          dir.string(), candidates.size());
+}
+
+Result<Container> sniff_container(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return io_error("adapter file '{}': cannot open: {}", file.string(), std::strerror(errno));
+  char magic[4] = {};
+  in.read(magic, 4);
+  if (in.gcount() == 4 && std::memcmp(magic, "GGUF", 4) == 0) return Container::kGguf;
+  if (in.gcount() == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0) return Container::kPytorch;
+  return Container::kSafetensors;  // the safetensors reader explains what is wrong if not
+}
+
+double divide_rank(double alpha, std::size_t r, bool rslora) {
+  return rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / static_cast<double>(r);
+}
+
+constexpr std::string_view kPeftPrefix = "base_model.model.";
+
+Status apply_peft_scales(Adapter& a, const AdapterOptions& options) {
+  if (!a.peft) {
+    for (LoraModule& m : a.modules) {
+      m.alpha = options.alpha.value_or(static_cast<double>(m.rank));
+      m.scale = divide_rank(m.alpha, m.rank, false);
+      m.scale_rule = options.alpha ? "alpha/r (alpha from --alpha; no adapter_config.json)"
+                                   : "1 (no adapter_config.json; set --alpha)";
+    }
+    a.warnings.push_back(options.alpha
+                             ? "no adapter_config.json beside the weights: using --alpha"
+                             : "no adapter_config.json beside the weights: scale 1 assumed "
+                               "(pass --alpha to set it)");
+    return Status();
+  }
+  const PeftConfig& c = *a.peft;
+  std::vector<std::pair<std::string, double>> ranks;
+  for (const auto& [k, v] : c.rank_pattern) ranks.emplace_back(k, v);
+  for (LoraModule& m : a.modules) {
+    const std::string path = m.name.starts_with(kPeftPrefix) ? m.name.substr(kPeftPrefix.size()) : m.name;
+    LORANK_ASSIGN_OR_RETURN(std::optional<double> r_pat, match_peft_pattern(ranks, path));
+    LORANK_ASSIGN_OR_RETURN(std::optional<double> a_pat, match_peft_pattern(c.alpha_pattern, path));
+    const std::size_t r_cfg = static_cast<std::size_t>(r_pat.value_or(c.r));
+    if (r_cfg != m.rank) {
+      return corruption("adapter config '{}' gives module '{}' rank {} ({}), but its lora_A '{}' "
+                        "has {} rows", a.config_path->string(), m.name, r_cfg,
+                        r_pat ? "rank_pattern" : "r", m.A.name, m.rank);
+    }
+    m.alpha = a_pat.value_or(c.lora_alpha);
+    m.scale = divide_rank(m.alpha, m.rank, c.use_rslora);
+    m.scale_rule = c.use_rslora ? "alpha/sqrt(r) (rsLoRA)" : "alpha/r";
+  }
+  return Status();
+}
+
+void apply_kohya_scales(Adapter& a, const std::vector<std::pair<std::string, double>>& alphas,
+                        const AdapterOptions& options) {
+  std::map<std::string, double> by_name(alphas.begin(), alphas.end());
+  bool missing = false;
+  for (LoraModule& m : a.modules) {
+    auto it = by_name.find(m.name);
+    const double r = static_cast<double>(m.rank);
+    if (it != by_name.end() && it->second != 0.0) {
+      m.alpha = it->second;
+      m.scale_rule = "alpha/r";
+    } else {
+      missing = true;
+      m.alpha = options.alpha.value_or(r);
+      m.scale_rule = options.alpha ? "alpha/r (alpha from --alpha)" : "1 (no .alpha: alpha = r)";
+    }
+    m.scale = m.alpha / r;
+  }
+  if (missing) a.warnings.push_back("some modules have no .alpha tensor (or alpha 0): alpha = r, scale 1");
+}
+
+Result<Adapter> read_safetensors_adapter(const fs::path& weights, const AdapterOptions& options) {
+  LORANK_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::open(weights));
+  auto owner = std::make_shared<SafetensorsFile>(std::move(file));
+  Adapter a;
+  a.container = Container::kSafetensors;
+  a.weights_path = weights;
+  a.metadata = owner->metadata();
+  const std::vector<TensorView> tensors(owner->tensors().begin(), owner->tensors().end());
+  a.storage = owner;
+  const adapter::KeyScheme scheme = adapter::detect_key_scheme(tensors);
+  if (scheme == adapter::KeyScheme::kNone) {
+    return corruption("adapter file '{}': no LoRA factors (no tensor named *.lora_A.weight, "
+                      "*.lora_down.weight or *.lora_a)", weights.string());
+  }
+  LORANK_ASSIGN_OR_RETURN(adapter::Pairing p, adapter::pair_factors(tensors, scheme, weights));
+  a.modules = std::move(p.modules);
+  a.passthrough = std::move(p.passthrough);
+  if (scheme == adapter::KeyScheme::kKohya) {
+    a.format = AdapterFormat::kKohya;
+    apply_kohya_scales(a, p.kohya_alphas, options);
+    return a;
+  }
+  if (scheme == adapter::KeyScheme::kGguf) {
+    return not_supported("adapter file '{}': GGUF-style tensor names in a safetensors file",
+                         weights.string());
+  }
+  a.format = AdapterFormat::kPeft;
+  const fs::path config = weights.parent_path() / "adapter_config.json";
+  if (fs::exists(config)) {
+    a.config_path = config;
+    LORANK_ASSIGN_OR_RETURN(a.peft, adapter::read_peft_config(config));
+  }
+  LORANK_RETURN_IF_ERROR(apply_peft_scales(a, options));
+  return a;
+}
+
+}  // namespace
+
+Result<Adapter> open_adapter(const fs::path& path, const AdapterOptions& options) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return not_found("'{}': no such file or folder", path.string());
+  fs::path weights = path;
+  if (fs::is_directory(path, ec)) {
+    LORANK_ASSIGN_OR_RETURN(weights, find_weights(path));
+  }
+  if (options.alpha && !(std::isfinite(*options.alpha) && *options.alpha > 0)) {
+    return invalid_argument("--alpha must be a positive finite number, got {}", *options.alpha);
+  }
+  LORANK_ASSIGN_OR_RETURN(Container container, sniff_container(weights));
+  switch (container) {
+    case Container::kSafetensors: return read_safetensors_adapter(weights, options);
+    case Container::kPytorch:
+      return not_supported("adapter file '{}': PyTorch .bin adapters are not supported yet",
+                           weights.string());
+    case Container::kGguf:
+      return not_supported("adapter file '{}': GGUF adapters are not supported yet", weights.string());
+  }
+  return internal_error("unknown container");
+}
+
+}  // namespace lorank

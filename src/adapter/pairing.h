@@ -1,0 +1,34 @@
+// Finding LoRA factor pairs among a file's tensors, by each format's key scheme.
+#ifndef LORANK_ADAPTER_PAIRING_H_
+#define LORANK_ADAPTER_PAIRING_H_
+
+#include <filesystem>
+#include <vector>
+
+#include "lorank/adapter.h"
+
+namespace lorank::adapter {
+
+// The key schemes lorank recognises, in order of preference when a file mixes them.
+enum class KeyScheme { kPeft, kKohya, kGguf, kNone };
+
+// Which scheme the tensor names follow (PEFT lora_A/lora_B, kohya lora_down/lora_up, GGUF
+// lora_a/lora_b); kNone if no tensor name has a LoRA suffix.
+KeyScheme detect_key_scheme(const std::vector<TensorView>& tensors);
+
+// Splits `tensors` into LoRA modules (A, B, kind, rank, out, in; alpha/scale not yet set)
+// and passthrough tensors, following `scheme`. kohya `.alpha` tensors are read into
+// `alphas` (module name → α as stored) instead of passthrough. kCorruption names the
+// tensor for an unpaired factor, a rank disagreement or an impossible shape; kNotSupported
+// for factors whose dtype cannot be converted to double.
+struct Pairing {
+  std::vector<LoraModule> modules;
+  std::vector<TensorView> passthrough;
+  std::vector<std::pair<std::string, double>> kohya_alphas;
+};
+Result<Pairing> pair_factors(const std::vector<TensorView>& tensors, KeyScheme scheme,
+                             const std::filesystem::path& file);
+
+}  // namespace lorank::adapter
+
+#endif  // LORANK_ADAPTER_PAIRING_H_

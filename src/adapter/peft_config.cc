@@ -1,0 +1,130 @@
+#include "adapter/peft_config.h"
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+namespace lorank::adapter {
+namespace {
+
+// ordered_json keeps rank_pattern/alpha_pattern in file order: PEFT takes the first match.
+using Json = nlohmann::ordered_json;
+
+Result<int> positive_int(const Json& v, std::string_view what, const std::filesystem::path& path) {
+  if (v.is_number_integer() && v.get<std::int64_t>() > 0 &&
+      v.get<std::int64_t>() <= std::numeric_limits<int>::max()) {
+    return static_cast<int>(v.get<std::int64_t>());
+  }
+  // PEFT configs written by some tools store ranks as 8.0; accept whole floats.
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d > 0 && d <= std::numeric_limits<int>::max() && std::floor(d) == d) return static_cast<int>(d);
+  }
+  return corruption("adapter config '{}': {} must be a positive integer, got {}", path.string(),
+                    what, v.dump());
+}
+
+Result<double> finite_number(const Json& v, std::string_view what, const std::filesystem::path& path) {
+  if (v.is_number() && std::isfinite(v.get<double>())) return v.get<double>();
+  return corruption("adapter config '{}': {} must be a finite number, got {}", path.string(), what,
+                    v.dump());
+}
+
+Result<bool> flag(const Json& obj, const char* key, const std::filesystem::path& path) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return false;
+  if (!it->is_boolean()) {
+    return corruption("adapter config '{}': {} must be true or false, got {}", path.string(), key,
+                      it->dump());
+  }
+  return it->get<bool>();
+}
+
+Status check_pattern_key(const std::string& key, const std::filesystem::path& path) {
+  try {
+    std::regex re("(.*\\.)?(" + key + ")$");
+  } catch (const std::regex_error&) {
+    return corruption("adapter config '{}': pattern key '{}' is not a valid regular expression",
+                      path.string(), key);
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesystem::path& path) {
+  const Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return corruption("adapter config '{}': not valid JSON", path.string());
+  if (!j.is_object()) return corruption("adapter config '{}': not a JSON object", path.string());
+  PeftConfig c;
+  c.raw_json = text;
+  if (auto it = j.find("peft_type"); it != j.end() && !it->is_null()) {
+    if (!it->is_string() || it->get<std::string>() != "LORA") {
+      return not_supported("adapter config '{}': peft_type {} is not supported (only LORA)",
+                           path.string(), it->dump());
+    }
+  }
+  if (auto it = j.find("r"); it != j.end()) {
+    LORANK_ASSIGN_OR_RETURN(c.r, positive_int(*it, "r", path));
+  }
+  if (auto it = j.find("lora_alpha"); it != j.end()) {
+    LORANK_ASSIGN_OR_RETURN(c.lora_alpha, finite_number(*it, "lora_alpha", path));
+  }
+  LORANK_ASSIGN_OR_RETURN(c.use_rslora, flag(j, "use_rslora", path));
+  LORANK_ASSIGN_OR_RETURN(c.use_dora, flag(j, "use_dora", path));
+  for (const char* key : {"rank_pattern", "alpha_pattern"}) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) continue;
+    if (!it->is_object()) {
+      return corruption("adapter config '{}': {} must be an object, got {}", path.string(), key,
+                        it->dump());
+    }
+    const bool ranks = std::string_view(key) == "rank_pattern";
+    for (const auto& [k, v] : it->items()) {
+      LORANK_RETURN_IF_ERROR(check_pattern_key(k, path));
+      const std::string what = fmt::format("{}['{}']", key, k);
+      if (ranks) {
+        LORANK_ASSIGN_OR_RETURN(int r, positive_int(v, what, path));
+        c.rank_pattern.emplace_back(k, r);
+      } else {
+        LORANK_ASSIGN_OR_RETURN(double a, finite_number(v, what, path));
+        c.alpha_pattern.emplace_back(k, a);
+      }
+    }
+  }
+  return c;
+}
+
+Result<PeftConfig> read_peft_config(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return not_found("adapter config '{}': no such file", path.string());
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in.good() && !in.eof()) return io_error("adapter config '{}': cannot read", path.string());
+  return parse_peft_config(ss.str(), path);
+}
+
+}  // namespace lorank::adapter
+
+namespace lorank {
+
+Result<std::optional<double>> match_peft_pattern(
+    const std::vector<std::pair<std::string, double>>& pattern, const std::string& module_path) {
+  for (const auto& [key, value] : pattern) {
+    try {
+      // PEFT: re.match(rf"(.*\.)?({key})$", name): anchored at the start, `$` at the end.
+      if (std::regex_match(module_path, std::regex("(.*\\.)?(" + key + ")$"))) return std::optional<double>(value);
+    } catch (const std::regex_error&) {
+      return invalid_argument("pattern key '{}' is not a valid regular expression", key);
+    }
+  }
+  return std::optional<double>();
+}
+
+}  // namespace lorank

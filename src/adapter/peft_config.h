@@ -1,0 +1,23 @@
+// Parsing PEFT's adapter_config.json into the fields that decide ranks and scales.
+#ifndef LORANK_ADAPTER_PEFT_CONFIG_H_
+#define LORANK_ADAPTER_PEFT_CONFIG_H_
+
+#include <filesystem>
+#include <string>
+
+#include "lorank/adapter.h"
+
+namespace lorank::adapter {
+
+// Parses `text` (the content of `path`, named in messages). Missing keys take PEFT's
+// defaults. kCorruption: not JSON / not an object, r or a rank_pattern value not a positive
+// integer, lora_alpha or an alpha_pattern value not a finite number, a flag not a bool.
+// kNotSupported: a peft_type other than LORA (AdaLoRA's rank_pattern is a mask, not a rank).
+Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesystem::path& path);
+
+// Reads and parses the file. kNotFound if it does not exist, kIOError if unreadable.
+Result<PeftConfig> read_peft_config(const std::filesystem::path& path);
+
+}  // namespace lorank::adapter
+
+#endif  // LORANK_ADAPTER_PEFT_CONFIG_H_
