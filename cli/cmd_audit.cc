@@ -47,7 +47,7 @@ void register_audit(CLI::App& app, CommandRegistry& registry) {
                   ".alpha tensors, no adapter.lora.alpha): scale = alpha/r");
   sub->add_option("--threads", flags->threads, "Worker threads (0 = one per core)")
       ->capture_default_str();
-  sub->add_flag("--json", flags->json, "Print one JSON object (schema in docs/audit.md)");
+  sub->add_flag("--json", flags->json, "Print one JSON object (schema in docs/cli.md)");
   registry.add(sub, [flags] { return run(*flags); });
 }
 
