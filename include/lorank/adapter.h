@@ -66,6 +66,8 @@ struct LoraModule {
   // DoRA's lora_magnitude_vector (PEFT). The spectrum is then of the directional update
   // s·B·A; the magnitude rescales rows of W + s·B·A at run time.
   std::optional<TensorView> magnitude;
+  // kohya's 0-d `<name>.alpha` tensor, when the file has one.
+  std::optional<TensorView> alpha_tensor;
 };
 
 struct Adapter {
@@ -77,6 +79,7 @@ struct Adapter {
   std::optional<double> global_alpha;                 // GGUF adapter.lora.alpha, if set
   std::vector<LoraModule> modules;                    // in file order
   std::vector<TensorView> passthrough;                // every tensor not in a LoRA pair
+  std::vector<TensorView> tensors;                    // every tensor, in file order
   std::map<std::string, std::string> metadata;        // safetensors __metadata__ / GGUF strings
   std::vector<std::string> warnings;                  // for the user, e.g. "no config: scale 1"
   std::shared_ptr<const void> storage;                // keeps the views' bytes alive
@@ -95,6 +98,20 @@ struct AdapterOptions {
 // config that lies: unpaired factors, rank disagreement, bad JSON, r <= 0, ...),
 // kNotSupported (a valid file lorank does not handle). Messages name the file and tensor.
 Result<Adapter> open_adapter(const std::filesystem::path& path, const AdapterOptions& options = {});
+
+struct AdapterWriteOptions {
+  bool overwrite = false;  // replace an existing output (never the input itself)
+};
+
+// Writes `adapter` in its own format: PEFT → a folder `out` holding adapter_model.safetensors
+// (+ adapter_config.json from peft->raw_json); kohya → the .safetensors file `out`; GGUF →
+// the .gguf file `out`. Tensors keep the input's file order; each module's A, B, magnitude
+// and alpha tensor are taken from the module (so edited factors replace the originals) and
+// passthrough tensors are written unchanged, so reading then writing an adapter reproduces
+// its weights file byte for byte. Atomic: `out` appears complete or not at all.
+// kInvalidArgument if `out` exists and !overwrite, or if `out` is the adapter's own input.
+Status write_adapter(const Adapter& adapter, const std::filesystem::path& out,
+                     const AdapterWriteOptions& options = {});
 
 // PEFT's pattern lookup: the value of the first key (in order) whose regex `(.*\.)?(KEY)$`
 // matches `module_path` (the name without "base_model.model."). kInvalidArgument if a key

@@ -116,12 +116,14 @@ Status apply_peft_scales(Adapter& a, const AdapterOptions& options) {
   return Status();
 }
 
-void apply_kohya_scales(Adapter& a, const std::vector<std::pair<std::string, double>>& alphas,
-                        const AdapterOptions& options) {
-  std::map<std::string, double> by_name(alphas.begin(), alphas.end());
+void apply_kohya_scales(Adapter& a, const adapter::Pairing& p, const AdapterOptions& options) {
+  std::map<std::string, double> by_name(p.kohya_alphas.begin(), p.kohya_alphas.end());
   bool missing = false;
   for (LoraModule& m : a.modules) {
     auto it = by_name.find(m.name);
+    if (auto t = p.kohya_alpha_tensors.find(m.name); t != p.kohya_alpha_tensors.end()) {
+      m.alpha_tensor = t->second;
+    }
     const double r = static_cast<double>(m.rank);
     if (it != by_name.end() && it->second != 0.0) {
       m.alpha = it->second;
@@ -144,6 +146,7 @@ Result<Adapter> read_safetensors_adapter(const fs::path& weights, const AdapterO
   a.weights_path = weights;
   a.metadata = owner->metadata();
   const std::vector<TensorView> tensors(owner->tensors().begin(), owner->tensors().end());
+  a.tensors = tensors;
   a.storage = owner;
   const adapter::KeyScheme scheme = adapter::detect_key_scheme(tensors);
   if (scheme == adapter::KeyScheme::kNone) {
@@ -155,7 +158,7 @@ Result<Adapter> read_safetensors_adapter(const fs::path& weights, const AdapterO
   a.passthrough = std::move(p.passthrough);
   if (scheme == adapter::KeyScheme::kKohya) {
     a.format = AdapterFormat::kKohya;
-    apply_kohya_scales(a, p.kohya_alphas, options);
+    apply_kohya_scales(a, p, options);
     return a;
   }
   if (scheme == adapter::KeyScheme::kGguf) {

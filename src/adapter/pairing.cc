@@ -144,6 +144,7 @@ Result<Pairing> pair_factors(const std::vector<TensorView>& tensors, KeyScheme s
     } else {
       LORANK_ASSIGN_OR_RETURN(double alpha, read_scalar_alpha(t, file));
       p.kohya_alphas.emplace_back(base, alpha);
+      p.kohya_alpha_tensors.emplace(base, t);
     }
   }
   for (const auto& [base, b] : b_of) {

@@ -3,6 +3,7 @@
 #define LORANK_ADAPTER_PAIRING_H_
 
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include "lorank/adapter.h"
@@ -25,6 +26,7 @@ struct Pairing {
   std::vector<LoraModule> modules;
   std::vector<TensorView> passthrough;
   std::vector<std::pair<std::string, double>> kohya_alphas;
+  std::map<std::string, TensorView> kohya_alpha_tensors;  // module name → its .alpha tensor
 };
 Result<Pairing> pair_factors(const std::vector<TensorView>& tensors, KeyScheme scheme,
                              const std::filesystem::path& file);

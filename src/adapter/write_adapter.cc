@@ -1,0 +1,78 @@
+// write_adapter: an Adapter back to its own format, tensors in the input's order.
+#include <map>
+
+#include "io/atomic_dir.h"
+#include "io/file.h"
+#include "lorank/adapter.h"
+#include "lorank/safetensors.h"
+
+namespace lorank {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The tensors to write: the input's order, each name resolved to its current view (a
+// module's factors may have been replaced since reading), then anything new.
+std::vector<TensorView> tensors_to_write(const Adapter& a) {
+  std::map<std::string_view, TensorView> current;
+  std::vector<std::string_view> extra;
+  auto put = [&](const TensorView& t) {
+    if (current.emplace(t.name, t).second) extra.push_back(t.name);
+  };
+  for (const LoraModule& m : a.modules) {
+    put(m.A);
+    put(m.B);
+    if (m.magnitude) put(*m.magnitude);
+    if (m.alpha_tensor) put(*m.alpha_tensor);
+  }
+  for (const TensorView& t : a.passthrough) put(t);
+  std::vector<TensorView> out;
+  std::map<std::string_view, bool> written;
+  for (const TensorView& t : a.tensors) {
+    auto it = current.find(t.name);
+    if (it == current.end()) continue;  // dropped since reading
+    out.push_back(it->second);
+    written[t.name] = true;
+  }
+  for (std::string_view name : extra) {
+    if (!written.count(name)) out.push_back(current.at(name));
+  }
+  return out;
+}
+
+Status write_text(const fs::path& path, const std::string& text) {
+  LORANK_ASSIGN_OR_RETURN(io::AtomicFileWriter w, io::AtomicFileWriter::create(path, false));
+  LORANK_RETURN_IF_ERROR(w.append(std::as_bytes(std::span<const char>(text.data(), text.size()))));
+  return w.commit();
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
+}
+
+}  // namespace
+
+Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOptions& options) {
+  const fs::path input_dir = a.weights_path.parent_path();
+  if (same_file(out, a.weights_path) || (a.format == AdapterFormat::kPeft && same_file(out, input_dir))) {
+    return invalid_argument("refusing to write over the input '{}'", out.string());
+  }
+  const std::vector<TensorView> tensors = tensors_to_write(a);
+  switch (a.format) {
+    case AdapterFormat::kPeft: {
+      LORANK_ASSIGN_OR_RETURN(io::AtomicDirectory dir, io::AtomicDirectory::create(out, options.overwrite));
+      LORANK_RETURN_IF_ERROR(write_safetensors(dir.temp_path() / "adapter_model.safetensors", tensors,
+                                               a.metadata, SafetensorsWriteOptions{false}));
+      if (a.peft) LORANK_RETURN_IF_ERROR(write_text(dir.temp_path() / "adapter_config.json", a.peft->raw_json));
+      return dir.commit();
+    }
+    case AdapterFormat::kKohya:
+      return write_safetensors(out, tensors, a.metadata, SafetensorsWriteOptions{options.overwrite});
+    case AdapterFormat::kGguf:
+      return not_supported("writing GGUF adapters is not supported yet ('{}')", out.string());
+  }
+  return internal_error("unknown adapter format");
+}
+
+}  // namespace lorank
