@@ -162,7 +162,7 @@ Result<TorchCheckpoint> TorchCheckpoint::open(const std::filesystem::path& path,
   }
 
   auto value = io::unpickle(zip->find(state->prefix + "/data.pkl")->data);
-  if (!value) return fail(value.error().with_context("data.pkl: "));
+  if (!value) return fail(value.error().with_context("data.pkl"));
   const io::PickleValue& v = *value;
   const io::PickleObject& root = v.objects[v.root];
   if (root.kind != io::PickleKind::kDict) {

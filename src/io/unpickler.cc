@@ -149,7 +149,6 @@ Status Vm::push_global(std::string_view module, std::string_view name) {
     return not_supported("forbidden global '{}.{}' (not on the allowlist)", printable(module),
                          printable(name));
   }
-  g->text = {module.data(), static_cast<std::size_t>(name.data() + name.size() - module.data())};
   LORANK_ASSIGN_OR_RETURN(PickleId id, add(std::move(*g)));
   return push(id);
 }

@@ -11,43 +11,44 @@ namespace {
 
 struct Named {
   std::string_view name;
+  std::string_view qualified;  // "torch.<name>", kept as the global's text
   DType dtype;
 };
 
 // torch.<T>Storage classes named in persistent ids. torch 2.x still writes these legacy
 // typed names (and UntypedStorage for byte storages).
 constexpr std::array<Named, 11> kStorageTypes = {{
-    {"DoubleStorage", DType::kF64},
-    {"FloatStorage", DType::kF32},
-    {"HalfStorage", DType::kF16},
-    {"BFloat16Storage", DType::kBF16},
-    {"LongStorage", DType::kI64},
-    {"IntStorage", DType::kI32},
-    {"ShortStorage", DType::kI16},
-    {"CharStorage", DType::kI8},
-    {"ByteStorage", DType::kU8},
-    {"BoolStorage", DType::kBool},
-    {"UntypedStorage", DType::kU8},
+    {"DoubleStorage", "torch.DoubleStorage", DType::kF64},
+    {"FloatStorage", "torch.FloatStorage", DType::kF32},
+    {"HalfStorage", "torch.HalfStorage", DType::kF16},
+    {"BFloat16Storage", "torch.BFloat16Storage", DType::kBF16},
+    {"LongStorage", "torch.LongStorage", DType::kI64},
+    {"IntStorage", "torch.IntStorage", DType::kI32},
+    {"ShortStorage", "torch.ShortStorage", DType::kI16},
+    {"CharStorage", "torch.CharStorage", DType::kI8},
+    {"ByteStorage", "torch.ByteStorage", DType::kU8},
+    {"BoolStorage", "torch.BoolStorage", DType::kBool},
+    {"UntypedStorage", "torch.UntypedStorage", DType::kU8},
 }};
 
 // torch dtype objects; inert values (newer formats may carry them in metadata).
 constexpr std::array<Named, 16> kDtypes = {{
-    {"float64", DType::kF64},
-    {"double", DType::kF64},
-    {"float32", DType::kF32},
-    {"float", DType::kF32},
-    {"float16", DType::kF16},
-    {"half", DType::kF16},
-    {"bfloat16", DType::kBF16},
-    {"int64", DType::kI64},
-    {"long", DType::kI64},
-    {"int32", DType::kI32},
-    {"int", DType::kI32},
-    {"int16", DType::kI16},
-    {"short", DType::kI16},
-    {"int8", DType::kI8},
-    {"uint8", DType::kU8},
-    {"bool", DType::kBool},
+    {"float64", "torch.float64", DType::kF64},
+    {"double", "torch.double", DType::kF64},
+    {"float32", "torch.float32", DType::kF32},
+    {"float", "torch.float", DType::kF32},
+    {"float16", "torch.float16", DType::kF16},
+    {"half", "torch.half", DType::kF16},
+    {"bfloat16", "torch.bfloat16", DType::kBF16},
+    {"int64", "torch.int64", DType::kI64},
+    {"long", "torch.long", DType::kI64},
+    {"int32", "torch.int32", DType::kI32},
+    {"int", "torch.int", DType::kI32},
+    {"int16", "torch.int16", DType::kI16},
+    {"short", "torch.short", DType::kI16},
+    {"int8", "torch.int8", DType::kI8},
+    {"uint8", "torch.uint8", DType::kU8},
+    {"bool", "torch.bool", DType::kBool},
 }};
 
 const PickleObject& item(const PickleValue& v, PickleId tuple, std::size_t i) {
@@ -83,14 +84,17 @@ std::optional<PickleObject> resolve_global(std::string_view module, std::string_
   g.kind = PickleKind::kGlobal;
   if (module == "collections" && name == "OrderedDict") {
     g.global = PickleGlobal::kOrderedDict;
+    g.text = "collections.OrderedDict";
     return g;
   }
   if (module == "torch._utils" && name == "_rebuild_tensor_v2") {
     g.global = PickleGlobal::kRebuildTensorV2;
+    g.text = "torch._utils._rebuild_tensor_v2";
     return g;
   }
   if (module == "torch._utils" && name == "_rebuild_parameter") {
     g.global = PickleGlobal::kRebuildParameter;
+    g.text = "torch._utils._rebuild_parameter";
     return g;
   }
   if (module != "torch") return std::nullopt;
@@ -98,6 +102,7 @@ std::optional<PickleObject> resolve_global(std::string_view module, std::string_
     if (name == s.name) {
       g.global = PickleGlobal::kStorageType;
       g.dtype = s.dtype;
+      g.text = s.qualified;
       return g;
     }
   }
@@ -105,6 +110,7 @@ std::optional<PickleObject> resolve_global(std::string_view module, std::string_
     if (name == d.name) {
       g.global = PickleGlobal::kDtype;
       g.dtype = d.dtype;
+      g.text = d.qualified;
       return g;
     }
   }
