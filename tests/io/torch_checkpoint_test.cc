@@ -1,6 +1,8 @@
 // TorchCheckpoint on real and generated files: names, dtypes, shapes and bytes must match
 // an independent Python reader (tests/io/torch_oracle.py: pickle with inert stand-ins,
 // zipfile and NumPy as_strided), and contiguous tensors must be zero-copy.
+#include "lorank/torch_checkpoint.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "lorank/torch_checkpoint.h"
 #include "support/sha256.h"
 #include "support/shared_data.h"
 #include "support/temp_dir.h"
@@ -131,12 +132,16 @@ TEST(TorchCheckpointGenerated, SharedStorageAndOffsetsAreZeroCopyViews) {
   const std::vector<testing::TorchTensorSpec> specs = {
       {.name = "a", .key = "7", .numel = 10, .offset = 0, .size = {2, 2}, .stride = {2, 1}},
       {.name = "b", .key = "7", .numel = 10, .offset = 4, .size = {6}, .stride = {1}},
-      {.name = "c", .storage_type = "DoubleStorage", .key = "x_1", .numel = 3, .size = {3, 1},
+      {.name = "c",
+       .storage_type = "DoubleStorage",
+       .key = "x_1",
+       .numel = 3,
+       .size = {3, 1},
        .stride = {1, 5}},  // size-1 dims may have any stride and still be contiguous
   };
   const auto path = dir / "shared.bin";
-  std::ofstream(path, std::ios::binary) << testing::torch_zip(testing::state_dict_pickle(specs),
-                                                              specs);
+  std::ofstream(path, std::ios::binary)
+      << testing::torch_zip(testing::state_dict_pickle(specs), specs);
   auto ckpt = TorchCheckpoint::open(path);
   ASSERT_TRUE(ckpt.has_value()) << ckpt.error().to_string();
   EXPECT_EQ(ckpt->copied_tensor_count(), 0u);

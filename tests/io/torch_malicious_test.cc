@@ -15,8 +15,8 @@ namespace lorank {
 namespace {
 
 using testing::PickleWriter;
-using testing::TorchTensorSpec;
 using testing::TempDir;
+using testing::TorchTensorSpec;
 using testing::ZipWriter;
 constexpr StatusCode kC = StatusCode::kCorruption;
 constexpr StatusCode kNS = StatusCode::kNotSupported;
@@ -52,8 +52,7 @@ std::vector<BadCase> pickle_cases() {
       {"subprocess.Popen via STACK_GLOBAL",
        with_pickle(p2().str("subprocess").str("Popen").raw("\x93").raw(call_ls)), kNS,
        "forbidden global 'subprocess.Popen'"},
-      {"torch global not on the list",
-       with_pickle(p2().global("torch", "load").raw(call_ls)), kNS,
+      {"torch global not on the list", with_pickle(p2().global("torch", "load").raw(call_ls)), kNS,
        "forbidden global 'torch.load'"},
       {"newline in a STACK_GLOBAL name", with_pickle(p2().str("os\nx").str("system").raw("\x93.")),
        kNS, "forbidden global 'os?x.system'"},
@@ -67,12 +66,12 @@ std::vector<BadCase> pickle_cases() {
        "OrderedDict with 1 constructor arguments"},
       {"unknown opcode", with_pickle(p2().raw("\xff.")), kNS,
        "pickle byte 2: unsupported opcode 0xff an unknown opcode"},
-      {"INST opcode", with_pickle(p2().raw("ios\nsystem\n.")), kNS,
-       "unsupported opcode 0x69 INST"},
+      {"INST opcode", with_pickle(p2().raw("ios\nsystem\n.")), kNS, "unsupported opcode 0x69 INST"},
       {"NEWOBJ opcode", with_pickle(p2().raw("\x81.")), kNS, "unsupported opcode 0x81 NEWOBJ"},
       {"BINBYTES opcode", with_pickle(p2().raw(std::string("B\x01\x00\x00\x00x.", 7))), kNS,
        "0x42 BINBYTES"},
-      {"protocol 6", with_pickle(PickleWriter().proto(6).op('N').op('.')), kNS, "pickle protocol 6"},
+      {"protocol 6", with_pickle(PickleWriter().proto(6).op('N').op('.')), kNS,
+       "pickle protocol 6"},
       {"no STOP", with_pickle(p2().op('}')), kC, "pickle byte 3: truncated: no STOP opcode"},
       {"truncated argument", with_pickle(p2().raw("J\x01\x02")), kC, "truncated: needs 4 more"},
       {"bytes after STOP", with_pickle(p2().raw("N.N")), kC, "1 bytes after STOP"},
@@ -86,8 +85,10 @@ std::vector<BadCase> pickle_cases() {
        "memo index 5 was never stored"},
       {"memo index huge", with_pickle(p2().raw("}r\xff\xff\xff\xff.")), kC,
        "memo index 4294967295 exceeds the limit"},
-      {"BINUNICODE length 4G", with_pickle(p2().raw("X\xff\xff\xff\xff" "ab")), kC,
-       "length 4294967295 exceeds the 2 bytes left"},
+      {"BINUNICODE length 4G",
+       with_pickle(p2().raw("X\xff\xff\xff\xff"
+                            "ab")),
+       kC, "length 4294967295 exceeds the 2 bytes left"},
       {"BINUNICODE8 length 2^63",
        with_pickle(p2().raw("\x8d").raw(testing::le_bytes(uint64_t{1} << 63, 8)).raw("ab")), kC,
        "length 9223372036854775808 exceeds"},
@@ -114,7 +115,8 @@ std::vector<BadCase> pickle_cases() {
       {"APPEND to a dict", with_pickle(p2().raw("}Na.")), kC, "APPEND(S) target is a dict"},
       {"BUILD on a plain dict", with_pickle(p2().raw("}}b.")), kNS,
        "BUILD on a dict is not supported"},
-      {"root is a list", with_pickle(p2().raw("].")), kNS, "data.pkl holds a list, not a state dict"},
+      {"root is a list", with_pickle(p2().raw("].")), kNS,
+       "data.pkl holds a list, not a state dict"},
       {"value not a tensor", with_pickle(p2().raw("}").str("k").raw("Ns.")), kNS,
        "state dict value 'k' is a None, not a tensor"},
       {"key not a string", with_pickle(p2().raw("}K\x01Ns.")), kNS, "state dict key is a int"},
@@ -159,8 +161,9 @@ std::vector<BadCase> checkpoint_cases() {
   two.add("a/data.pkl", pkl);
   two.add("b/data.pkl", pkl);
   return {
-      {"legacy format", std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15),
-       kNS, "legacy (pre-1.6, non-ZIP) torch.save format is not supported"},
+      {"legacy format",
+       std::string("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15), kNS,
+       "legacy (pre-1.6, non-ZIP) torch.save format is not supported"},
       {"storage too small", with_tensors({big}), kC,
        "tensor 't': shape [2, 3] stride [3, 1] offset 0 reaches past storage '0' of 5 elements"},
       {"offset pushes past storage", with_tensors({off}), kC, "offset 1 reaches past storage"},
@@ -170,8 +173,7 @@ std::vector<BadCase> checkpoint_cases() {
        "tensor 't': no entry 'archive/data/0' for its storage"},
       {"storage key with a path", with_tensors({bad_key}), kC,
        "storage key '../0' is not alphanumeric"},
-      {"same key, two dtypes",
-       testing::torch_zip(testing::state_dict_pickle({kT, half}), {kT}), kC,
+      {"same key, two dtypes", testing::torch_zip(testing::state_dict_pickle({kT, half}), {kT}), kC,
        "storage '0' is named twice with different types or sizes"},
       {"duplicate tensor names", with_tensors({kT, kT}), kC, "duplicate tensor name 't'"},
       {"expanded tensor over the copy budget", with_tensors({expand}), kNS,
@@ -186,8 +188,13 @@ std::vector<BadCase> checkpoint_cases() {
       {"version not a number", testing::torch_zip(pkl, {kT}, "little", "x"), kC,
        "version record 'x' is not a small decimal number"},
       {"CRC mismatch", crc, kC, "entry 'archive/data/0': CRC-32"},
-      {"no data.pkl", [] { ZipWriter z; z.add("archive/version", "3"); return z.finish(); }(), kC,
-       "no '<prefix>/data.pkl' entry"},
+      {"no data.pkl",
+       [] {
+         ZipWriter z;
+         z.add("archive/version", "3");
+         return z.finish();
+       }(),
+       kC, "no '<prefix>/data.pkl' entry"},
       {"entry outside the prefix", outside.finish(), kC,
        "entry 'other/version' is outside the archive folder 'archive'"},
       {"two pickles", two.finish(), kC, "two pickles"},
@@ -218,7 +225,8 @@ std::vector<BadCase> zip_cases() {
   std::string many = ZipWriter().finish(false);
   many.replace(8, 4, testing::le_bytes(0xffff, 2) + testing::le_bytes(0xffff, 2));
   std::string name_mismatch = with_tensors({kT});
-  name_mismatch[30 + 8] = 'X';  // the first local header's name: archive/data.pkl -> archive/Xata...
+  name_mismatch[30 + 8] =
+      'X';  // the first local header's name: archive/data.pkl -> archive/Xata...
   const std::string real_head = with_tensors({kT});
   return {
       {"compressed entry", deflated.finish(), kNS,
@@ -258,10 +266,11 @@ TEST(TorchMalicious, CheckpointCases) { expect_all_fail(checkpoint_cases()); }
 TEST(TorchMalicious, ZipCases) { expect_all_fail(zip_cases()); }
 
 TEST(TorchMalicious, TruncatedRealFileFailsCleanly) {
-  const std::string bytes = testing::read_text_file(
-      testing::shared_path("adapters/gpt2-great-bin-r8/adapter_model.bin"));
+  const std::string bytes =
+      testing::read_text_file(testing::shared_path("adapters/gpt2-great-bin-r8/adapter_model.bin"));
   std::vector<BadCase> cases;
-  for (std::size_t size : {bytes.size() - 1, bytes.size() - 30, bytes.size() / 2, std::size_t{100}}) {
+  for (std::size_t size :
+       {bytes.size() - 1, bytes.size() - 30, bytes.size() / 2, std::size_t{100}}) {
     cases.push_back({"cut at " + std::to_string(size), bytes.substr(0, size), kC, "ZIP"});
   }
   expect_all_fail(cases);

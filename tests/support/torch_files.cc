@@ -23,7 +23,8 @@ std::size_t itemsize(std::string_view storage_type) {
 
 std::string le_bytes(uint64_t v, int n) {
   std::string s(static_cast<std::size_t>(n), '\0');
-  for (int i = 0; i < n; ++i) s[static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+  for (int i = 0; i < n; ++i)
+    s[static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
   return s;
 }
 

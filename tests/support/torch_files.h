@@ -20,8 +20,7 @@ class ZipWriter {
   // Appends a local header and `data`; returns the local header offset.
   uint64_t add(std::string_view name, std::string_view data, uint16_t method = 0);
   // A central record with no local entry of its own (for overlap tests).
-  void add_central_only(std::string_view name, uint64_t local_offset, uint64_t size,
-                        uint32_t crc);
+  void add_central_only(std::string_view name, uint64_t local_offset, uint64_t size, uint32_t crc);
   // Central directory and end records. `zip64` adds the ZIP64 record and locator.
   std::string finish(bool zip64 = true);
   // Offset where the data of the entry added last starts.
@@ -46,11 +45,11 @@ class PickleWriter {
   PickleWriter& raw(std::string_view bytes);
   PickleWriter& op(char c) { return raw(std::string(1, c)); }
   PickleWriter& proto(int p);
-  PickleWriter& str(std::string_view s);  // BINUNICODE
-  PickleWriter& integer(int64_t v);       // BININT1/BININT2/BININT
+  PickleWriter& str(std::string_view s);                                 // BINUNICODE
+  PickleWriter& integer(int64_t v);                                      // BININT1/BININT2/BININT
   PickleWriter& global(std::string_view module, std::string_view name);  // GLOBAL
-  PickleWriter& put(uint32_t index);      // BINPUT or LONG_BINPUT
-  PickleWriter& get(uint32_t index);      // BINGET or LONG_BINGET
+  PickleWriter& put(uint32_t index);                                     // BINPUT or LONG_BINPUT
+  PickleWriter& get(uint32_t index);                                     // BINGET or LONG_BINGET
   // A whole _rebuild_tensor_v2(...) REDUCE for storage `key` of `storage_type`.
   PickleWriter& tensor(std::string_view storage_type, std::string_view key, int64_t numel,
                        int64_t offset, const std::vector<int64_t>& size,
