@@ -45,6 +45,12 @@ class ZipReader {
   // Lifetime: the entries' data spans point into `bytes`, which must outlive their use.
   static Result<ZipReader> parse(std::span<const std::byte> bytes);
 
+  // Move-only: by_name_ holds views into entries_' names, which a move keeps in place.
+  ZipReader(ZipReader&&) noexcept = default;
+  ZipReader& operator=(ZipReader&&) noexcept = default;
+  ZipReader(const ZipReader&) = delete;
+  ZipReader& operator=(const ZipReader&) = delete;
+
   // The entries in central-directory order.
   const std::vector<ZipEntry>& entries() const { return entries_; }
 
@@ -56,6 +62,7 @@ class ZipReader {
   static Status check_crc32(const ZipEntry& entry);
 
  private:
+  ZipReader() = default;
   std::vector<ZipEntry> entries_;
   std::unordered_map<std::string_view, std::size_t> by_name_;  // views into entries_ names
 };
