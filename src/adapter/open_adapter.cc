@@ -9,6 +9,7 @@
 #include "adapter/peft_config.h"
 #include "lorank/adapter.h"
 #include "lorank/safetensors.h"
+#include "lorank/torch_checkpoint.h"
 
 namespace lorank {
 
@@ -138,22 +139,15 @@ void apply_kohya_scales(Adapter& a, const adapter::Pairing& p, const AdapterOpti
   if (missing) a.warnings.push_back("some modules have no .alpha tensor (or alpha 0): alpha = r, scale 1");
 }
 
-Result<Adapter> read_safetensors_adapter(const fs::path& weights, const AdapterOptions& options) {
-  LORANK_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::open(weights));
-  auto owner = std::make_shared<SafetensorsFile>(std::move(file));
-  Adapter a;
-  a.container = Container::kSafetensors;
-  a.weights_path = weights;
-  a.metadata = owner->metadata();
-  const std::vector<TensorView> tensors(owner->tensors().begin(), owner->tensors().end());
-  a.tensors = tensors;
-  a.storage = owner;
-  const adapter::KeyScheme scheme = adapter::detect_key_scheme(tensors);
+// Pairs the factors among `a.tensors` and applies the format's scale rules.
+Result<Adapter> finish_adapter(Adapter a, const AdapterOptions& options) {
+  const fs::path& weights = a.weights_path;
+  const adapter::KeyScheme scheme = adapter::detect_key_scheme(a.tensors);
   if (scheme == adapter::KeyScheme::kNone) {
     return corruption("adapter file '{}': no LoRA factors (no tensor named *.lora_A.weight, "
                       "*.lora_down.weight or *.lora_a)", weights.string());
   }
-  LORANK_ASSIGN_OR_RETURN(adapter::Pairing p, adapter::pair_factors(tensors, scheme, weights));
+  LORANK_ASSIGN_OR_RETURN(adapter::Pairing p, adapter::pair_factors(a.tensors, scheme, weights));
   a.modules = std::move(p.modules);
   a.passthrough = std::move(p.passthrough);
   if (scheme == adapter::KeyScheme::kKohya) {
@@ -162,7 +156,7 @@ Result<Adapter> read_safetensors_adapter(const fs::path& weights, const AdapterO
     return a;
   }
   if (scheme == adapter::KeyScheme::kGguf) {
-    return not_supported("adapter file '{}': GGUF-style tensor names in a safetensors file",
+    return not_supported("adapter file '{}': GGUF-style tensor names outside a GGUF file",
                          weights.string());
   }
   a.format = AdapterFormat::kPeft;
@@ -173,6 +167,35 @@ Result<Adapter> read_safetensors_adapter(const fs::path& weights, const AdapterO
   }
   LORANK_RETURN_IF_ERROR(apply_peft_scales(a, options));
   return a;
+}
+
+// Reads any container whose reader exposes tensors() and (optionally) metadata().
+template <typename File>
+Adapter from_file(std::shared_ptr<File> file, Container container, const fs::path& weights) {
+  Adapter a;
+  a.container = container;
+  a.weights_path = weights;
+  a.tensors.assign(file->tensors().begin(), file->tensors().end());
+  if constexpr (requires { file->metadata(); }) a.metadata = file->metadata();
+  a.storage = std::move(file);
+  return a;
+}
+
+Result<Adapter> read_container(const fs::path& weights, Container container,
+                               const AdapterOptions& options) {
+  switch (container) {
+    case Container::kSafetensors: {
+      LORANK_ASSIGN_OR_RETURN(SafetensorsFile f, SafetensorsFile::open(weights));
+      return finish_adapter(from_file(std::make_shared<SafetensorsFile>(std::move(f)), container, weights), options);
+    }
+    case Container::kPytorch: {
+      LORANK_ASSIGN_OR_RETURN(TorchCheckpoint f, TorchCheckpoint::open(weights));
+      return finish_adapter(from_file(std::make_shared<TorchCheckpoint>(std::move(f)), container, weights), options);
+    }
+    case Container::kGguf:
+      return not_supported("adapter file '{}': GGUF adapters are not supported yet", weights.string());
+  }
+  return internal_error("unknown container");
 }
 
 }  // namespace
@@ -188,15 +211,7 @@ Result<Adapter> open_adapter(const fs::path& path, const AdapterOptions& options
     return invalid_argument("--alpha must be a positive finite number, got {}", *options.alpha);
   }
   LORANK_ASSIGN_OR_RETURN(Container container, sniff_container(weights));
-  switch (container) {
-    case Container::kSafetensors: return read_safetensors_adapter(weights, options);
-    case Container::kPytorch:
-      return not_supported("adapter file '{}': PyTorch .bin adapters are not supported yet",
-                           weights.string());
-    case Container::kGguf:
-      return not_supported("adapter file '{}': GGUF adapters are not supported yet", weights.string());
-  }
-  return internal_error("unknown container");
+  return read_container(weights, container, options);
 }
 
 }  // namespace lorank

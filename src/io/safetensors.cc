@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "io/text.h"
 #include "io/file.h"
 #include "io/safetensors_header.h"
 
@@ -21,50 +22,14 @@ struct SafetensorsFile::State {
 
 namespace {
 
+using io::is_valid_utf8;
+
 constexpr uint64_t kLengthFieldBytes = 8;
 
 uint64_t load_u64_le(const std::byte* p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint64_t>(p[i]);
   return v;
-}
-
-// Returns whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points past
-// U+10FFFF), which JSON requires and nlohmann's dump() would otherwise throw on.
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      cp = c & 0x07;
-    } else
-      return false;
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 Status check_for_write(std::span<const TensorView> tensors,

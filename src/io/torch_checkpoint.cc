@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "io/file.h"
-#include "io/printable.h"
+#include "io/text.h"
 #include "io/unpickler.h"
 #include "io/zip_reader.h"
 

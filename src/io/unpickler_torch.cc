@@ -4,7 +4,7 @@
 #include <array>
 #include <utility>
 
-#include "io/printable.h"
+#include "io/text.h"
 
 namespace lorank::io::pickle_torch {
 namespace {

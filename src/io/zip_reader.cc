@@ -6,7 +6,7 @@
 #include <array>
 #include <optional>
 
-#include "io/printable.h"
+#include "io/text.h"
 
 namespace lorank::io {
 namespace {

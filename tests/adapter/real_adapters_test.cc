@@ -80,15 +80,7 @@ TEST_P(RealAdapter, SpectraMatchNumpyReference) {
   }
 }
 
-std::vector<std::string> supported_folders() {
-  std::vector<std::string> out;
-  for (const std::string& n : adapter_folders()) {
-    if (n != "gpt2-great-bin-r8") out.push_back(n);  // TODO(lorank): .bin reader (#3)
-  }
-  return out;
-}
-
-INSTANTIATE_TEST_SUITE_P(Shared, RealAdapter, ::testing::ValuesIn(supported_folders()),
+INSTANTIATE_TEST_SUITE_P(Shared, RealAdapter, ::testing::ValuesIn(adapter_folders()),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            std::string n = param_info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
