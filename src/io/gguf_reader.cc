@@ -77,13 +77,13 @@ Status read_kvs(io::ByteCursor& c, uint64_t n_kv, std::vector<GgufKv>& kvs) {
   kvs.reserve(n_kv);
   for (uint64_t i = 0; i < n_kv; ++i) {
     auto key = io::decode_gguf_string(c, "key");
-    if (!key) return key.error().with_context(fmt::format("kv {}: ", i));
+    if (!key) return key.error().with_context(fmt::format("kv {}", i));
     if (key->empty()) return corruption("kv {}: empty key at offset {}", i, c.offset() - 8);
     if (!seen.insert(*key).second) return corruption("kv {}: duplicate key '{}'", i, *key);
     uint32_t type = 0;
     if (!c.read(type)) return truncated(c, 4, fmt::format("kv {} ('{}') value type", i, *key));
     auto value = io::decode_gguf_value(c, type, 1);
-    if (!value) return value.error().with_context(fmt::format("kv {} ('{}'): ", i, *key));
+    if (!value) return value.error().with_context(fmt::format("kv {} ('{}')", i, *key));
     kvs.push_back(GgufKv{std::string(*key), std::move(value).value()});
   }
   return Status();

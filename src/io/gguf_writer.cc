@@ -29,7 +29,7 @@ Result<uint32_t> check_kvs(std::span<const GgufKv> kvs) {
     if (kv.key.size() > kGgufMaxStringBytes) return invalid_argument("key of {} bytes is too long", kv.key.size());
     if (!keys.insert(kv.key).second) return invalid_argument("duplicate key '{}'", kv.key);
     if (Status s = io::check_gguf_value_limits(kv.value); !s.ok()) {
-      return s.with_context(fmt::format("key '{}': ", kv.key));
+      return s.with_context(fmt::format("key '{}'", kv.key));
     }
     if (kv.key == "general.alignment") {
       const auto a = kv.value.get<uint32_t>();
