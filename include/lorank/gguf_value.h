@@ -148,8 +148,10 @@ class GgufValue {
       return std::bit_cast<T>(static_cast<detail::BitsOf<T>>(bits_));
     }
   }
-  // The text of a string value, else nullopt. Valid while this value is alive.
-  std::optional<std::string_view> string_value() const;
+  // The text of a string value, else nullptr. Valid while this value is alive and unchanged.
+  // (A pointer, not an optional<string_view>: `for (char c : *v.string_value())` must not
+  // dangle.)
+  const std::string* string_value() const;
   // The stored bits of a numeric or bool scalar, zero-extended; 0 for other values.
   uint64_t bits() const { return bits_; }
 

@@ -101,7 +101,7 @@ Result<GgufLoraMetadata> gguf_lora_metadata(const GgufFile& file) {
       return corruption("gguf file '{}': {} is a {}, not a string", file.path().string(), key,
                         gguf_type_name(v->type()));
     }
-    return v->string_value();
+    return std::optional<std::string_view>(*v->string_value());
   };
   auto require = [&](std::string_view key, std::string_view want) -> Status {
     LORANK_ASSIGN_OR_RETURN(auto got, string_key(key));

@@ -136,9 +136,8 @@ GgufValue GgufValue::at(uint64_t i) const {
   return out;
 }
 
-std::optional<std::string_view> GgufValue::string_value() const {
-  if (type_ != GgufType::kString) return std::nullopt;
-  return std::string_view(bytes_);
+const std::string* GgufValue::string_value() const {
+  return type_ == GgufType::kString ? &bytes_ : nullptr;
 }
 
 std::string GgufValue::to_string() const {
