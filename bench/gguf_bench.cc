@@ -15,7 +15,7 @@
 
 namespace {
 
-constexpr int kBlocks = 75;                // 75 blocks × (lora_a + lora_b) = 150 tensors
+constexpr int kBlocks = 75;                  // 75 blocks × (lora_a + lora_b) = 150 tensors
 constexpr int64_t kRank = 256, kDim = 4096;  // 2 MiB of BF16 per factor, ~315 MB total
 
 std::filesystem::path bench_file() {

@@ -36,8 +36,8 @@ inline constexpr uint64_t kGgufMaxTensors = uint64_t{1} << 20;
 inline constexpr uint64_t kGgufMaxKvs = uint64_t{1} << 20;
 inline constexpr uint64_t kGgufMaxStringBytes = uint64_t{1} << 30;    // ggml's cap
 inline constexpr uint64_t kGgufMaxArrayElements = uint64_t{1} << 30;  // ggml's cap
-inline constexpr int kGgufMaxArrayDepth = 8;        // an array of arrays has depth 2
-inline constexpr uint32_t kGgufMaxDims = 4;         // GGML_MAX_DIMS
+inline constexpr int kGgufMaxArrayDepth = 8;                // an array of arrays has depth 2
+inline constexpr uint32_t kGgufMaxDims = 4;                 // GGML_MAX_DIMS
 inline constexpr std::size_t kGgufMaxTensorNameBytes = 63;  // ggml: name + NUL ≤ 64
 inline constexpr uint32_t kGgufDefaultAlignment = 32;
 inline constexpr uint32_t kGgufVersion = 3;
@@ -45,9 +45,8 @@ inline constexpr uint32_t kGgufVersion = 3;
 // ggml tensor type ids that lorank names. Every id known to ggml (0..42 minus the removed
 // ones) has a known block size, so any such tensor can be validated, described and copied
 // unchanged; only the types below convert to values.
-inline constexpr uint32_t kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ8_0 = 8, kGgmlI8 = 24,
-                          kGgmlI16 = 25, kGgmlI32 = 26, kGgmlI64 = 27, kGgmlF64 = 28,
-                          kGgmlBF16 = 30;
+inline constexpr uint32_t kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ8_0 = 8, kGgmlI8 = 24, kGgmlI16 = 25,
+                          kGgmlI32 = 26, kGgmlI64 = 27, kGgmlF64 = 28, kGgmlBF16 = 30;
 
 // The size of one ggml block in elements and in bytes (F32: 1 and 4; Q8_0: 32 and 34).
 struct GgmlTypeTraits {
@@ -69,8 +68,8 @@ struct GgufTensorInfo {
   std::string name;
   std::vector<uint64_t> ne;  // as stored: n_dims entries, fastest-first
   uint32_t ggml_type = kGgmlF32;
-  uint64_t offset = 0;       // relative to the data section; a multiple of the alignment
-  Shape shape;               // row-major (slowest-first): ne reversed, computed once
+  uint64_t offset = 0;              // relative to the data section; a multiple of the alignment
+  Shape shape;                      // row-major (slowest-first): ne reversed, computed once
   std::span<const std::byte> data;  // exactly the tensor's bytes
 
   // The DType if the ggml type maps to one (see dtype_for_ggml_type), else nullopt.

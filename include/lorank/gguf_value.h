@@ -48,10 +48,10 @@ std::size_t gguf_type_size(GgufType type);
 namespace detail {
 // The unsigned integer with the same size as T: holds T's bits.
 template <typename T>
-using BitsOf = std::conditional_t<
-    sizeof(T) == 1, uint8_t,
-    std::conditional_t<sizeof(T) == 2, uint16_t,
-                       std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>>;
+using BitsOf =
+    std::conditional_t<sizeof(T) == 1, uint8_t,
+                       std::conditional_t<sizeof(T) == 2, uint16_t,
+                                          std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>>;
 template <typename T>
 inline constexpr bool kIsGgufScalar =
     std::is_same_v<T, uint8_t> || std::is_same_v<T, int8_t> || std::is_same_v<T, uint16_t> ||
@@ -85,7 +85,7 @@ class GgufValue {
 
   // Scalar factories. Example: GgufValue::of(uint32_t{32}), GgufValue::of(1.0f).
   template <typename T>
-    requires detail::kIsGgufScalar<T>
+  requires detail::kIsGgufScalar<T>
   static GgufValue of(T v) {
     GgufValue out;
     out.type_ = detail::gguf_type_of<T>();
@@ -101,7 +101,7 @@ class GgufValue {
 
   // A numeric or bool array from typed elements. Example: GgufValue::array_of<float>(v).
   template <typename T>
-    requires detail::kIsGgufScalar<T>
+  requires detail::kIsGgufScalar<T>
   static GgufValue array_of(std::span<const T> elements) {
     GgufValue out = empty_array(detail::gguf_type_of<T>());
     out.bytes_.resize(elements.size() * sizeof(T));
@@ -139,8 +139,8 @@ class GgufValue {
 
   // The scalar as T if type() is exactly T's GGUF type (no conversions), else nullopt.
   template <typename T>
-    requires detail::kIsGgufScalar<T>
-  std::optional<T> get() const {
+  requires detail::kIsGgufScalar<T> std::optional<T> get()
+  const {
     if (type_ != detail::gguf_type_of<T>()) return std::nullopt;
     if constexpr (std::is_same_v<T, bool>) {
       return bits_ != 0;

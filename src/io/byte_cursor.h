@@ -24,11 +24,12 @@ class ByteCursor {
   // Reads an unsigned little-endian integer of T's size. Returns false (position unchanged)
   // if fewer than sizeof(T) bytes remain.
   template <typename T>
-    requires std::is_unsigned_v<T>
+  requires std::is_unsigned_v<T>
   bool read(T& out) {
     if (remaining() < sizeof(T)) return false;
     uint64_t v = 0;
-    for (std::size_t i = sizeof(T); i-- > 0;) v = (v << 8) | static_cast<uint64_t>(bytes_[pos_ + i]);
+    for (std::size_t i = sizeof(T); i-- > 0;)
+      v = (v << 8) | static_cast<uint64_t>(bytes_[pos_ + i]);
     pos_ += sizeof(T);
     out = static_cast<T>(v);
     return true;

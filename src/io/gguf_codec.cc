@@ -28,24 +28,53 @@ Result<GgufValue> decode_scalar(ByteCursor& c, GgufType type) {
   uint64_t bits = 0;
   bool ok = false;
   switch (gguf_type_size(type)) {
-    case 1: { uint8_t v; ok = c.read(v); bits = v; break; }
-    case 2: { uint16_t v; ok = c.read(v); bits = v; break; }
-    case 4: { uint32_t v; ok = c.read(v); bits = v; break; }
-    default: { ok = c.read(bits); break; }
+    case 1: {
+      uint8_t v;
+      ok = c.read(v);
+      bits = v;
+      break;
+    }
+    case 2: {
+      uint16_t v;
+      ok = c.read(v);
+      bits = v;
+      break;
+    }
+    case 4: {
+      uint32_t v;
+      ok = c.read(v);
+      bits = v;
+      break;
+    }
+    default: {
+      ok = c.read(bits);
+      break;
+    }
   }
   if (!ok) return truncated(c, gguf_type_size(type), gguf_type_name(type) + " value");
   switch (type) {
-    case GgufType::kU8: return GgufValue::of(static_cast<uint8_t>(bits));
-    case GgufType::kI8: return GgufValue::of(static_cast<int8_t>(bits));
-    case GgufType::kU16: return GgufValue::of(static_cast<uint16_t>(bits));
-    case GgufType::kI16: return GgufValue::of(static_cast<int16_t>(bits));
-    case GgufType::kU32: return GgufValue::of(static_cast<uint32_t>(bits));
-    case GgufType::kI32: return GgufValue::of(static_cast<int32_t>(bits));
-    case GgufType::kF32: return GgufValue::of(std::bit_cast<float>(static_cast<uint32_t>(bits)));
-    case GgufType::kU64: return GgufValue::of(bits);
-    case GgufType::kI64: return GgufValue::of(static_cast<int64_t>(bits));
-    case GgufType::kF64: return GgufValue::of(std::bit_cast<double>(bits));
-    default: break;
+    case GgufType::kU8:
+      return GgufValue::of(static_cast<uint8_t>(bits));
+    case GgufType::kI8:
+      return GgufValue::of(static_cast<int8_t>(bits));
+    case GgufType::kU16:
+      return GgufValue::of(static_cast<uint16_t>(bits));
+    case GgufType::kI16:
+      return GgufValue::of(static_cast<int16_t>(bits));
+    case GgufType::kU32:
+      return GgufValue::of(static_cast<uint32_t>(bits));
+    case GgufType::kI32:
+      return GgufValue::of(static_cast<int32_t>(bits));
+    case GgufType::kF32:
+      return GgufValue::of(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+    case GgufType::kU64:
+      return GgufValue::of(bits);
+    case GgufType::kI64:
+      return GgufValue::of(static_cast<int64_t>(bits));
+    case GgufType::kF64:
+      return GgufValue::of(std::bit_cast<double>(bits));
+    default:
+      break;
   }
   // kBool: ggml reads any non-zero byte as true; a strict reader that must write values
   // back bit-identically keeps only 0 and 1.
@@ -73,8 +102,9 @@ Result<GgufValue> decode_array(ByteCursor& c, int depth) {
   }
   // Division instead of n * min_bytes: the product could wrap.
   if (n > c.remaining() / min_bytes) {
-    return corruption("array of {} {} elements at offset {} needs at least {} bytes, only {} remain",
-                      n, gguf_type_name(type), c.offset() - 8, n * min_bytes, c.remaining());
+    return corruption(
+        "array of {} {} elements at offset {} needs at least {} bytes, only {} remain", n,
+        gguf_type_name(type), c.offset() - 8, n * min_bytes, c.remaining());
   }
   if (gguf_type_size(type) != 0) {
     std::span<const std::byte> bytes;
@@ -144,7 +174,8 @@ void encode_gguf_value(const GgufValue& value, std::string& out) {
     for (const GgufValue& item : value.items()) encode_gguf_value(item, out);
   } else {
     const std::size_t size = gguf_type_size(value.type());
-    for (std::size_t i = 0; i < size; ++i) out.push_back(static_cast<char>(value.bits() >> (8 * i)));
+    for (std::size_t i = 0; i < size; ++i)
+      out.push_back(static_cast<char>(value.bits() >> (8 * i)));
   }
 }
 

@@ -28,7 +28,8 @@ Result<GgufValue> decode_gguf_value(ByteCursor& cursor, uint32_t type_id, int de
 // Appends the little-endian bytes of `v`.
 template <typename T>
 void put_le(std::string& out, T v) {
-  for (std::size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>(uint64_t{v} >> (8 * i)));
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    out.push_back(static_cast<char>(uint64_t{v} >> (8 * i)));
 }
 // Appends a u64 length and the bytes.
 void encode_gguf_string(std::string_view s, std::string& out);

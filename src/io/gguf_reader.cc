@@ -28,7 +28,7 @@ struct Parsed {
   std::vector<GgufTensorInfo> infos;
 };
 
-constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;      // key length, 1-byte key, type, u8
+constexpr uint64_t kMinKvBytes = 8 + 1 + 4 + 1;          // key length, 1-byte key, type, u8
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // name length, n_dims, type, offset
 
 Status truncated(const io::ByteCursor& c, uint64_t need, std::string_view what) {
@@ -62,7 +62,8 @@ Status read_header(io::ByteCursor& c, uint32_t& version, uint64_t& n_tensors, ui
   if (n_tensors > kGgufMaxTensors) {
     return corruption("tensor count {} exceeds the limit of {}", n_tensors, kGgufMaxTensors);
   }
-  if (n_kv > kGgufMaxKvs) return corruption("KV count {} exceeds the limit of {}", n_kv, kGgufMaxKvs);
+  if (n_kv > kGgufMaxKvs)
+    return corruption("KV count {} exceeds the limit of {}", n_kv, kGgufMaxKvs);
   // Both counts are ≤ 2^20 now, so the sum cannot wrap.
   const uint64_t min_bytes = n_kv * kMinKvBytes + n_tensors * kMinTensorInfoBytes;
   if (min_bytes > c.remaining()) {
@@ -96,7 +97,8 @@ Result<uint32_t> alignment_of(const std::vector<GgufKv>& kvs) {
     if (!a) {
       return corruption("general.alignment is a {}, must be u32", gguf_type_name(kv.value.type()));
     }
-    if (!std::has_single_bit(*a)) return corruption("general.alignment {} is not a power of two", *a);
+    if (!std::has_single_bit(*a))
+      return corruption("general.alignment {} is not a power of two", *a);
     return *a;
   }
   return kGgufDefaultAlignment;

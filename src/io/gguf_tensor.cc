@@ -14,17 +14,17 @@ namespace {
 // Indexed by ggml type id; block_elements == 0 marks ids ggml removed (4, 5, 31..33,
 // 36..38). Sizes were measured with sizeof() on ggml-common.h's block structs.
 constexpr std::array<GgmlTypeTraits, 43> kGgmlTypes = {{
-    {"F32", 1, 4},       {"F16", 1, 2},       {"Q4_0", 32, 18},    {"Q4_1", 32, 20},
-    {"", 0, 0},          {"", 0, 0},          {"Q5_0", 32, 22},    {"Q5_1", 32, 24},
-    {"Q8_0", 32, 34},    {"Q8_1", 32, 36},    {"Q2_K", 256, 84},   {"Q3_K", 256, 110},
-    {"Q4_K", 256, 144},  {"Q5_K", 256, 176},  {"Q6_K", 256, 210},  {"Q8_K", 256, 292},
+    {"F32", 1, 4},        {"F16", 1, 2},       {"Q4_0", 32, 18},     {"Q4_1", 32, 20},
+    {"", 0, 0},           {"", 0, 0},          {"Q5_0", 32, 22},     {"Q5_1", 32, 24},
+    {"Q8_0", 32, 34},     {"Q8_1", 32, 36},    {"Q2_K", 256, 84},    {"Q3_K", 256, 110},
+    {"Q4_K", 256, 144},   {"Q5_K", 256, 176},  {"Q6_K", 256, 210},   {"Q8_K", 256, 292},
     {"IQ2_XXS", 256, 66}, {"IQ2_XS", 256, 74}, {"IQ3_XXS", 256, 98}, {"IQ1_S", 256, 50},
-    {"IQ4_NL", 32, 18},  {"IQ3_S", 256, 110}, {"IQ2_S", 256, 82},  {"IQ4_XS", 256, 136},
-    {"I8", 1, 1},        {"I16", 1, 2},       {"I32", 1, 4},       {"I64", 1, 8},
-    {"F64", 1, 8},       {"IQ1_M", 256, 56},  {"BF16", 1, 2},      {"", 0, 0},
-    {"", 0, 0},          {"", 0, 0},          {"TQ1_0", 256, 54},  {"TQ2_0", 256, 66},
-    {"", 0, 0},          {"", 0, 0},          {"", 0, 0},          {"MXFP4", 32, 17},
-    {"NVFP4", 64, 36},   {"Q1_0", 128, 18},   {"Q2_0", 64, 18},
+    {"IQ4_NL", 32, 18},   {"IQ3_S", 256, 110}, {"IQ2_S", 256, 82},   {"IQ4_XS", 256, 136},
+    {"I8", 1, 1},         {"I16", 1, 2},       {"I32", 1, 4},        {"I64", 1, 8},
+    {"F64", 1, 8},        {"IQ1_M", 256, 56},  {"BF16", 1, 2},       {"", 0, 0},
+    {"", 0, 0},           {"", 0, 0},          {"TQ1_0", 256, 54},   {"TQ2_0", 256, 66},
+    {"", 0, 0},           {"", 0, 0},          {"", 0, 0},           {"MXFP4", 32, 17},
+    {"NVFP4", 64, 36},    {"Q1_0", 128, 18},   {"Q2_0", 64, 18},
 }};
 
 constexpr std::size_t kQ8Block = 32;
@@ -39,29 +39,47 @@ std::optional<GgmlTypeTraits> ggml_type_traits(uint32_t id) {
 
 std::optional<uint32_t> ggml_type_for(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return kGgmlF32;
-    case DType::kF16: return kGgmlF16;
-    case DType::kBF16: return kGgmlBF16;
-    case DType::kF64: return kGgmlF64;
-    case DType::kI8: return kGgmlI8;
-    case DType::kI16: return kGgmlI16;
-    case DType::kI32: return kGgmlI32;
-    case DType::kI64: return kGgmlI64;
-    default: return std::nullopt;
+    case DType::kF32:
+      return kGgmlF32;
+    case DType::kF16:
+      return kGgmlF16;
+    case DType::kBF16:
+      return kGgmlBF16;
+    case DType::kF64:
+      return kGgmlF64;
+    case DType::kI8:
+      return kGgmlI8;
+    case DType::kI16:
+      return kGgmlI16;
+    case DType::kI32:
+      return kGgmlI32;
+    case DType::kI64:
+      return kGgmlI64;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<DType> dtype_for_ggml_type(uint32_t id) {
   switch (id) {
-    case kGgmlF32: return DType::kF32;
-    case kGgmlF16: return DType::kF16;
-    case kGgmlBF16: return DType::kBF16;
-    case kGgmlF64: return DType::kF64;
-    case kGgmlI8: return DType::kI8;
-    case kGgmlI16: return DType::kI16;
-    case kGgmlI32: return DType::kI32;
-    case kGgmlI64: return DType::kI64;
-    default: return std::nullopt;
+    case kGgmlF32:
+      return DType::kF32;
+    case kGgmlF16:
+      return DType::kF16;
+    case kGgmlBF16:
+      return DType::kBF16;
+    case kGgmlF64:
+      return DType::kF64;
+    case kGgmlI8:
+      return DType::kI8;
+    case kGgmlI16:
+      return DType::kI16;
+    case kGgmlI32:
+      return DType::kI32;
+    case kGgmlI64:
+      return DType::kI64;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -76,8 +94,8 @@ Status gguf_tensor_to_double(const GgufTensorInfo& info, std::span<double> out) 
   }
   if (info.ggml_type != kGgmlQ8_0) {
     const auto traits = ggml_type_traits(info.ggml_type);
-    return not_supported("tensor '{}': ggml type {} ({}) cannot be converted to values",
-                         info.name, traits ? traits->name : "unknown", info.ggml_type);
+    return not_supported("tensor '{}': ggml type {} ({}) cannot be converted to values", info.name,
+                         traits ? traits->name : "unknown", info.ggml_type);
   }
   // Q8_0 (ggml's dequantize_row_q8_0): each block of 32 values is x = d * q, with d an F16
   // scale and q an int8; the product of an F16 and an int8 is exact in double.
@@ -117,8 +135,8 @@ Result<GgufLoraMetadata> gguf_lora_metadata(const GgufFile& file) {
   if (arch) out.architecture = std::string(*arch);
   if (const GgufValue* alpha = file.find_kv("adapter.lora.alpha")) {
     if (!alpha->get<float>()) {
-      return corruption("gguf file '{}': adapter.lora.alpha is a {}, not f32",
-                        file.path().string(), gguf_type_name(alpha->type()));
+      return corruption("gguf file '{}': adapter.lora.alpha is a {}, not f32", file.path().string(),
+                        gguf_type_name(alpha->type()));
     }
     if (*alpha->get<float>() != 0.0f) out.alpha = alpha->get<float>();
   }

@@ -1,11 +1,11 @@
 // GgufValue: factories, accessors and the message text. Encoding and decoding live in
 // gguf_codec.cc.
+#include "lorank/gguf_value.h"
+
 #include <fmt/format.h>
 
 #include <bit>
 #include <utility>
-
-#include "lorank/gguf_value.h"
 
 namespace lorank {
 
@@ -13,19 +13,32 @@ bool is_valid_gguf_type(uint32_t id) { return id <= static_cast<uint32_t>(GgufTy
 
 std::string gguf_type_name(GgufType type) {
   switch (type) {
-    case GgufType::kU8: return "u8";
-    case GgufType::kI8: return "i8";
-    case GgufType::kU16: return "u16";
-    case GgufType::kI16: return "i16";
-    case GgufType::kU32: return "u32";
-    case GgufType::kI32: return "i32";
-    case GgufType::kF32: return "f32";
-    case GgufType::kBool: return "bool";
-    case GgufType::kString: return "string";
-    case GgufType::kArray: return "array";
-    case GgufType::kU64: return "u64";
-    case GgufType::kI64: return "i64";
-    case GgufType::kF64: return "f64";
+    case GgufType::kU8:
+      return "u8";
+    case GgufType::kI8:
+      return "i8";
+    case GgufType::kU16:
+      return "u16";
+    case GgufType::kI16:
+      return "i16";
+    case GgufType::kU32:
+      return "u32";
+    case GgufType::kI32:
+      return "i32";
+    case GgufType::kF32:
+      return "f32";
+    case GgufType::kBool:
+      return "bool";
+    case GgufType::kString:
+      return "string";
+    case GgufType::kArray:
+      return "array";
+    case GgufType::kU64:
+      return "u64";
+    case GgufType::kI64:
+      return "i64";
+    case GgufType::kF64:
+      return "f64";
   }
   return fmt::format("type {}", static_cast<uint32_t>(type));
 }
@@ -34,17 +47,22 @@ std::size_t gguf_type_size(GgufType type) {
   switch (type) {
     case GgufType::kU8:
     case GgufType::kI8:
-    case GgufType::kBool: return 1;
+    case GgufType::kBool:
+      return 1;
     case GgufType::kU16:
-    case GgufType::kI16: return 2;
+    case GgufType::kI16:
+      return 2;
     case GgufType::kU32:
     case GgufType::kI32:
-    case GgufType::kF32: return 4;
+    case GgufType::kF32:
+      return 4;
     case GgufType::kU64:
     case GgufType::kI64:
-    case GgufType::kF64: return 8;
+    case GgufType::kF64:
+      return 8;
     case GgufType::kString:
-    case GgufType::kArray: return 0;
+    case GgufType::kArray:
+      return 0;
   }
   return 0;
 }
@@ -96,8 +114,7 @@ Result<GgufValue> GgufValue::array(GgufType element_type, std::vector<GgufValue>
   return out;
 }
 
-Result<GgufValue> GgufValue::packed_array(GgufType element_type,
-                                          std::span<const std::byte> bytes) {
+Result<GgufValue> GgufValue::packed_array(GgufType element_type, std::span<const std::byte> bytes) {
   const std::size_t size = gguf_type_size(element_type);
   if (size == 0) {
     return invalid_argument("packed array of {}: only numeric and bool elements are packed",
@@ -142,17 +159,26 @@ const std::string* GgufValue::string_value() const {
 
 std::string GgufValue::to_string() const {
   switch (type_) {
-    case GgufType::kString: return fmt::format("string \"{}\"", bytes_);
+    case GgufType::kString:
+      return fmt::format("string \"{}\"", bytes_);
     case GgufType::kArray:
       return fmt::format("array<{}>[{}]", gguf_type_name(element_type_), array_size());
-    case GgufType::kF32: return fmt::format("f32 {}", *get<float>());
-    case GgufType::kF64: return fmt::format("f64 {}", *get<double>());
-    case GgufType::kBool: return bits_ ? "bool true" : "bool false";
-    case GgufType::kI8: return fmt::format("i8 {}", *get<int8_t>());
-    case GgufType::kI16: return fmt::format("i16 {}", *get<int16_t>());
-    case GgufType::kI32: return fmt::format("i32 {}", *get<int32_t>());
-    case GgufType::kI64: return fmt::format("i64 {}", *get<int64_t>());
-    default: return fmt::format("{} {}", gguf_type_name(type_), bits_);
+    case GgufType::kF32:
+      return fmt::format("f32 {}", *get<float>());
+    case GgufType::kF64:
+      return fmt::format("f64 {}", *get<double>());
+    case GgufType::kBool:
+      return bits_ ? "bool true" : "bool false";
+    case GgufType::kI8:
+      return fmt::format("i8 {}", *get<int8_t>());
+    case GgufType::kI16:
+      return fmt::format("i16 {}", *get<int16_t>());
+    case GgufType::kI32:
+      return fmt::format("i32 {}", *get<int32_t>());
+    case GgufType::kI64:
+      return fmt::format("i64 {}", *get<int64_t>());
+    default:
+      return fmt::format("{} {}", gguf_type_name(type_), bits_);
   }
 }
 

@@ -26,7 +26,8 @@ Result<uint32_t> check_kvs(std::span<const GgufKv> kvs) {
   std::unordered_set<std::string_view> keys;
   for (const GgufKv& kv : kvs) {
     if (kv.key.empty()) return invalid_argument("empty key");
-    if (kv.key.size() > kGgufMaxStringBytes) return invalid_argument("key of {} bytes is too long", kv.key.size());
+    if (kv.key.size() > kGgufMaxStringBytes)
+      return invalid_argument("key of {} bytes is too long", kv.key.size());
     if (!keys.insert(kv.key).second) return invalid_argument("duplicate key '{}'", kv.key);
     if (Status s = io::check_gguf_value_limits(kv.value); !s.ok()) {
       return s.with_context(fmt::format("key '{}'", kv.key));
@@ -103,12 +104,14 @@ Status write_gguf(const std::filesystem::path& path, std::span<const GgufKv> kvs
   auto alignment = check_kvs(kvs);
   if (!alignment) return fail(alignment.error());
   if (tensors.size() > kGgufMaxTensors) {
-    return fail(invalid_argument("{} tensors exceed the limit of {}", tensors.size(), kGgufMaxTensors));
+    return fail(
+        invalid_argument("{} tensors exceed the limit of {}", tensors.size(), kGgufMaxTensors));
   }
   std::unordered_set<std::string_view> names;
   for (const GgufWriteTensor& t : tensors) {
     if (Status s = check_tensor(t); !s.ok()) return fail(s);
-    if (!names.insert(t.name).second) return fail(invalid_argument("duplicate tensor name '{}'", t.name));
+    if (!names.insert(t.name).second)
+      return fail(invalid_argument("duplicate tensor name '{}'", t.name));
   }
 
   std::string header = "GGUF";

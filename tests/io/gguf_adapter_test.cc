@@ -18,8 +18,8 @@ using lorank::testing::TempDir;
 
 struct Factor {
   std::string name;
-  Shape shape;                  // row-major: lora_a {r, in}, lora_b {out, r}
-  std::vector<double> values;   // exactly representable in the stored dtype
+  Shape shape;                 // row-major: lora_a {r, in}, lora_b {out, r}
+  std::vector<double> values;  // exactly representable in the stored dtype
   std::vector<std::byte> data;
 };
 
@@ -32,13 +32,15 @@ std::vector<Factor> llama_factors(std::mt19937_64& rng, DType dtype) {
     for (const char* proj : {"attn_q", "attn_k", "attn_v", "attn_output"}) {
       const int64_t o = (proj[5] == 'k' || proj[5] == 'v') ? 16 : 64;
       const std::string base = fmt::format("blk.{}.{}.weight", blk, proj);
-      for (const auto& [suffix, shape] : {std::pair{".lora_a", Shape{{r, in}}}, std::pair{".lora_b", Shape{{o, r}}}}) {
+      for (const auto& [suffix, shape] :
+           {std::pair{".lora_a", Shape{{r, in}}}, std::pair{".lora_b", Shape{{o, r}}}}) {
         Factor f{base + suffix, shape, {}, {}};
         f.values.resize(static_cast<std::size_t>(shape.numel()));
         for (double& v : f.values) v = normal(rng);
         f.data.resize(f.values.size() * dtype_size(dtype));
         EXPECT_TRUE(from_double(f.values, dtype, f.data).ok());
-        EXPECT_TRUE(to_double(TensorView{f.name, dtype, shape, f.data}, f.values).ok());  // stored values
+        EXPECT_TRUE(
+            to_double(TensorView{f.name, dtype, shape, f.data}, f.values).ok());  // stored values
         out.push_back(std::move(f));
       }
     }
@@ -78,7 +80,8 @@ TEST(GgufAdapter, LlamaStyleAdapterReadsBack) {
       ASSERT_NE(info, nullptr) << f.name;
       EXPECT_EQ(info->ggml_type, *ggml_type_for(dtype));
       // ggml order: lora_a ne = [in, r], lora_b ne = [r, out].
-      EXPECT_EQ(info->ne, (std::vector<uint64_t>{uint64_t(f.shape.dims[1]), uint64_t(f.shape.dims[0])}));
+      EXPECT_EQ(info->ne,
+                (std::vector<uint64_t>{uint64_t(f.shape.dims[1]), uint64_t(f.shape.dims[0])}));
       EXPECT_EQ(info->shape, f.shape);
       std::vector<double> got(f.values.size());
       ASSERT_TRUE(gguf_tensor_to_double(*info, got).ok());
@@ -113,17 +116,22 @@ TEST(GgufAdapter, MetadataErrors) {
   };
   Status s = meta_status({{"general.type", GgufValue::string("model")}});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("not a LoRA adapter: general.type is \"model\", expected \"adapter\""), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("not a LoRA adapter: general.type is \"model\", expected \"adapter\""),
+            std::string::npos)
+      << s.message();
   s = meta_status({{"general.type", GgufValue::string("adapter")}});
-  EXPECT_NE(s.message().find("adapter.type is missing, expected \"lora\""), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("adapter.type is missing, expected \"lora\""), std::string::npos)
+      << s.message();
   s = meta_status({{"general.type", GgufValue::of(uint32_t{1})}});
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
-  EXPECT_NE(s.message().find("general.type is a u32, not a string"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("general.type is a u32, not a string"), std::string::npos)
+      << s.message();
   auto kvs = adapter_kvs(1.0f);
   kvs.back().value = GgufValue::of(16.0);
   s = meta_status(kvs);
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
-  EXPECT_NE(s.message().find("adapter.lora.alpha is a f64, not f32"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("adapter.lora.alpha is a f64, not f32"), std::string::npos)
+      << s.message();
 }
 
 }  // namespace

@@ -35,21 +35,41 @@ std::string render(const GgufValue& v) {
       for (uint64_t i = 0; i < v.array_size(); ++i) parts.push_back(render(v.at(i)));
       return fmt::format("[{}]", fmt::join(parts, ","));
     }
-    case GgufType::kBool: return *v.get<bool>() ? "true" : "false";
-    case GgufType::kU64: return fmt::format("{}", *v.get<uint64_t>());
-    case GgufType::kI64: return fmt::format("{}", *v.get<int64_t>());
-    default: break;
+    case GgufType::kBool:
+      return *v.get<bool>() ? "true" : "false";
+    case GgufType::kU64:
+      return fmt::format("{}", *v.get<uint64_t>());
+    case GgufType::kI64:
+      return fmt::format("{}", *v.get<int64_t>());
+    default:
+      break;
   }
   double d = 0;
   switch (v.type()) {
-    case GgufType::kU8: d = *v.get<uint8_t>(); break;
-    case GgufType::kI8: d = *v.get<int8_t>(); break;
-    case GgufType::kU16: d = *v.get<uint16_t>(); break;
-    case GgufType::kI16: d = *v.get<int16_t>(); break;
-    case GgufType::kU32: d = *v.get<uint32_t>(); break;
-    case GgufType::kI32: d = *v.get<int32_t>(); break;
-    case GgufType::kF32: d = *v.get<float>(); break;
-    default: d = *v.get<double>(); break;
+    case GgufType::kU8:
+      d = *v.get<uint8_t>();
+      break;
+    case GgufType::kI8:
+      d = *v.get<int8_t>();
+      break;
+    case GgufType::kU16:
+      d = *v.get<uint16_t>();
+      break;
+    case GgufType::kI16:
+      d = *v.get<int16_t>();
+      break;
+    case GgufType::kU32:
+      d = *v.get<uint32_t>();
+      break;
+    case GgufType::kI32:
+      d = *v.get<int32_t>();
+      break;
+    case GgufType::kF32:
+      d = *v.get<float>();
+      break;
+    default:
+      d = *v.get<double>();
+      break;
   }
   return fmt::format("{:#018x}", std::bit_cast<uint64_t>(d));
 }
@@ -72,9 +92,13 @@ std::string dump(const GgufFile& f) {
 }
 
 std::vector<GgufKv> sample_kvs() {
-  auto arr = [](GgufType t, std::vector<GgufValue> items) { return GgufValue::array(t, std::move(items)).value(); };
-  const std::vector<std::string> tokens = {"", "<s>", "▁the", "日本語", "🦙", std::string("a\0b", 3)};
-  const std::vector<float> floats = {0.5f, -0.0f, 1e-30f, std::numeric_limits<float>::max(), 3.14159f};
+  auto arr = [](GgufType t, std::vector<GgufValue> items) {
+    return GgufValue::array(t, std::move(items)).value();
+  };
+  const std::vector<std::string> tokens = {"",       "<s>",  "▁the",
+                                           "日本語", "🦙", std::string("a\0b", 3)};
+  const std::vector<float> floats = {0.5f, -0.0f, 1e-30f, std::numeric_limits<float>::max(),
+                                     3.14159f};
   std::vector<GgufKv> kvs = {
       {"general.architecture", GgufValue::string("llama")},
       {"general.type", GgufValue::string("adapter")},
@@ -97,12 +121,14 @@ std::vector<GgufKv> sample_kvs() {
       {"t.arr.f32", GgufValue::array_of<float>(floats)},
       {"t.arr.str", GgufValue::string_array(tokens)},
       {"t.arr.bool", arr(GgufType::kBool, {GgufValue::of(true), GgufValue::of(false)})},
-      {"t.arr.i64", arr(GgufType::kI64, {GgufValue::of(int64_t{-1}), GgufValue::of(int64_t{1} << 62)})},
+      {"t.arr.i64",
+       arr(GgufType::kI64, {GgufValue::of(int64_t{-1}), GgufValue::of(int64_t{1} << 62)})},
       {"t.arr.empty", arr(GgufType::kU32, {})},
       {"t.arr.nested",
-       arr(GgufType::kArray, {arr(GgufType::kI32, {GgufValue::of(1), GgufValue::of(-2)}),
-                              arr(GgufType::kString, {GgufValue::string("x")}),
-                              arr(GgufType::kArray, {arr(GgufType::kU8, {GgufValue::of(uint8_t{7})})})})},
+       arr(GgufType::kArray,
+           {arr(GgufType::kI32, {GgufValue::of(1), GgufValue::of(-2)}),
+            arr(GgufType::kString, {GgufValue::string("x")}),
+            arr(GgufType::kArray, {arr(GgufType::kU8, {GgufValue::of(uint8_t{7})})})})},
   };
   return kvs;
 }
@@ -113,7 +139,8 @@ TEST(GgufHfExport, SampleFileAndDump) {
   const std::filesystem::path dir = env && *env ? std::filesystem::path(env) : tmp.path();
   std::vector<std::vector<std::byte>> data;
   std::vector<GgufWriteTensor> tensors;
-  auto add = [&](std::string_view name, uint32_t type, std::vector<uint64_t> ne, std::size_t bytes) {
+  auto add = [&](std::string_view name, uint32_t type, std::vector<uint64_t> ne,
+                 std::size_t bytes) {
     data.emplace_back(bytes);
     for (std::size_t i = 0; i < bytes; ++i) data.back()[i] = static_cast<std::byte>(i * 7 + 3);
     tensors.push_back({name, type, std::move(ne), data.back()});
@@ -126,12 +153,16 @@ TEST(GgufHfExport, SampleFileAndDump) {
   add("t.3d", kGgmlF32, {2, 3, 5}, 2 * 3 * 5 * 4);
   add("t.4d", kGgmlF16, {1, 2, 3, 4}, 24 * 2);
   const auto path = dir / "sample.gguf";
-  ASSERT_TRUE(write_gguf(path, sample_kvs(), std::span<const GgufWriteTensor>(tensors), {.overwrite = true}).ok());
+  ASSERT_TRUE(
+      write_gguf(path, sample_kvs(), std::span<const GgufWriteTensor>(tensors), {.overwrite = true})
+          .ok());
   auto f = GgufFile::open(path);
   ASSERT_TRUE(f.has_value()) << f.error().to_string();
   const std::string text = dump(*f);
-  EXPECT_NE(text.find("kv t.arr.nested array<array> [[0x3ff0000000000000,0xc000000000000000],[s:78],[[0x401c000000000000]]]"),
-            std::string::npos) << text;
+  EXPECT_NE(text.find("kv t.arr.nested array<array> "
+                      "[[0x3ff0000000000000,0xc000000000000000],[s:78],[[0x401c000000000000]]]"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(f->alignment(), 64u);
   std::ofstream(dir / "lorank_dump.txt", std::ios::binary | std::ios::trunc) << text;
 }

@@ -38,8 +38,8 @@ class ValueGen {
   explicit ValueGen(uint64_t seed) : rng_(seed) {}
 
   std::string text() {
-    static const std::vector<std::string> kPieces = {"", "a", "lora", "é", "ü", "日本", "🦙",
-                                                     std::string(1, '\0'), " ", "\n", "κόσμε"};
+    static const std::vector<std::string> kPieces = {
+        "", "a", "lora", "é", "ü", "日本", "🦙", std::string(1, '\0'), " ", "\n", "κόσμε"};
     std::string s;
     const int n = pick(0, 5);
     for (int i = 0; i < n; ++i) s += kPieces[pick(0, static_cast<int>(kPieces.size()) - 1)];
@@ -49,18 +49,30 @@ class ValueGen {
   GgufValue scalar(GgufType t) {
     const uint64_t bits = rng_();
     switch (t) {
-      case GgufType::kU8: return GgufValue::of(static_cast<uint8_t>(bits));
-      case GgufType::kI8: return GgufValue::of(static_cast<int8_t>(bits));
-      case GgufType::kU16: return GgufValue::of(static_cast<uint16_t>(bits));
-      case GgufType::kI16: return GgufValue::of(static_cast<int16_t>(bits));
-      case GgufType::kU32: return GgufValue::of(static_cast<uint32_t>(bits));
-      case GgufType::kI32: return GgufValue::of(static_cast<int32_t>(bits));
-      case GgufType::kF32: return GgufValue::of(std::bit_cast<float>(static_cast<uint32_t>(bits)));
-      case GgufType::kBool: return GgufValue::of((bits & 1) != 0);
-      case GgufType::kU64: return GgufValue::of(bits);
-      case GgufType::kI64: return GgufValue::of(static_cast<int64_t>(bits));
-      case GgufType::kF64: return GgufValue::of(std::bit_cast<double>(bits));
-      default: return GgufValue::string(text());
+      case GgufType::kU8:
+        return GgufValue::of(static_cast<uint8_t>(bits));
+      case GgufType::kI8:
+        return GgufValue::of(static_cast<int8_t>(bits));
+      case GgufType::kU16:
+        return GgufValue::of(static_cast<uint16_t>(bits));
+      case GgufType::kI16:
+        return GgufValue::of(static_cast<int16_t>(bits));
+      case GgufType::kU32:
+        return GgufValue::of(static_cast<uint32_t>(bits));
+      case GgufType::kI32:
+        return GgufValue::of(static_cast<int32_t>(bits));
+      case GgufType::kF32:
+        return GgufValue::of(std::bit_cast<float>(static_cast<uint32_t>(bits)));
+      case GgufType::kBool:
+        return GgufValue::of((bits & 1) != 0);
+      case GgufType::kU64:
+        return GgufValue::of(bits);
+      case GgufType::kI64:
+        return GgufValue::of(static_cast<int64_t>(bits));
+      case GgufType::kF64:
+        return GgufValue::of(std::bit_cast<double>(bits));
+      default:
+        return GgufValue::string(text());
     }
   }
 
@@ -71,7 +83,8 @@ class ValueGen {
     if (depth >= 4 && elem == GgufType::kArray) elem = GgufType::kString;
     std::vector<GgufValue> items;
     const int n = pick(0, 6);
-    for (int i = 0; i < n; ++i) items.push_back(elem == GgufType::kArray ? value_of_array(depth + 1) : scalar(elem));
+    for (int i = 0; i < n; ++i)
+      items.push_back(elem == GgufType::kArray ? value_of_array(depth + 1) : scalar(elem));
     return GgufValue::array(elem, std::move(items)).value();
   }
 
@@ -119,10 +132,12 @@ TEST(Gguf, RandomRoundTripIsBitAndByteIdentical) {
     SCOPED_TRACE(trial);
     std::vector<GgufKv> kvs;
     const int n_kv = gen.pick(0, 20);
-    for (int i = 0; i < n_kv; ++i) kvs.push_back({fmt::format("key.{}.{}", i, gen.text()), gen.value(1)});
+    for (int i = 0; i < n_kv; ++i)
+      kvs.push_back({fmt::format("key.{}.{}", i, gen.text()), gen.value(1)});
     if (gen.pick(0, 2) == 0) {
       const uint32_t alignments[] = {1, 8, 32, 64, 4096};
-      kvs.insert(kvs.begin() + gen.pick(0, n_kv), {"general.alignment", GgufValue::of(alignments[gen.pick(0, 4)])});
+      kvs.insert(kvs.begin() + gen.pick(0, n_kv),
+                 {"general.alignment", GgufValue::of(alignments[gen.pick(0, 4)])});
     }
     const std::vector<OwnedTensor> tensors = random_tensors(gen);
     std::vector<TensorView> views;
@@ -139,7 +154,8 @@ TEST(Gguf, RandomRoundTripIsBitAndByteIdentical) {
       ASSERT_TRUE(v.has_value()) << v.error().to_string();
       EXPECT_EQ(v->dtype, tensors[i].dtype);
       EXPECT_EQ(v->shape, tensors[i].shape);
-      EXPECT_TRUE(std::equal(v->data.begin(), v->data.end(), tensors[i].data.begin(), tensors[i].data.end()));
+      EXPECT_TRUE(std::equal(v->data.begin(), v->data.end(), tensors[i].data.begin(),
+                             tensors[i].data.end()));
       EXPECT_EQ(f.tensor_infos()[i].offset % f.alignment(), 0u);
     }
     EXPECT_EQ(f.data_offset() % f.alignment(), 0u);
@@ -147,7 +163,8 @@ TEST(Gguf, RandomRoundTripIsBitAndByteIdentical) {
 
     std::vector<GgufWriteTensor> again;
     for (const GgufTensorInfo& t : f.tensor_infos()) again.push_back(GgufWriteTensor::from_info(t));
-    ASSERT_TRUE(write_gguf(b, f.kvs(), std::span<const GgufWriteTensor>(again), {.overwrite = true}).ok());
+    ASSERT_TRUE(
+        write_gguf(b, f.kvs(), std::span<const GgufWriteTensor>(again), {.overwrite = true}).ok());
     ASSERT_EQ(read_bytes(a), read_bytes(b));
   }
 }
@@ -203,9 +220,11 @@ TEST(Gguf, QuantisedTensorsPassThroughAndQ8_0Dequantises) {
   for (int i = 0; i < 32; ++i) EXPECT_EQ(out[i], 0.5 * (i - 16));
   const Status s = f.tensor("q4k").status();
   EXPECT_EQ(s.code(), StatusCode::kNotSupported);
-  EXPECT_NE(s.message().find("tensor 'q4k' has ggml type Q4_K (12)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("tensor 'q4k' has ggml type Q4_K (12)"), std::string::npos)
+      << s.message();
   std::vector<double> out2(512);
-  EXPECT_EQ(gguf_tensor_to_double(*f.find_tensor_info("q4k"), out2).code(), StatusCode::kNotSupported);
+  EXPECT_EQ(gguf_tensor_to_double(*f.find_tensor_info("q4k"), out2).code(),
+            StatusCode::kNotSupported);
   EXPECT_EQ(f.tensors().status().code(), StatusCode::kNotSupported);
   // Raw passthrough keeps the type and bytes.
   const GgufWriteTensor copy[] = {GgufWriteTensor::from_info(*f.find_tensor_info("q4k"))};
@@ -241,7 +260,8 @@ TEST(Gguf, WriterRejectsBadInputWithoutWriting) {
       {"empty name", write({}, {{"", kGgmlF32, {4}, bytes}}), "empty name"},
       {"long name", write({}, {{long_name, kGgmlF32, {4}, bytes}}), "over ggml's limit of 63"},
       {"5 dims", write({}, {{"t", kGgmlF32, {4, 1, 1, 1, 1}, bytes}}), "5 dims, more than 4"},
-      {"size", write({}, {{"t", kGgmlF32, {3}, bytes}}), "16 bytes of data, ne [3] of F32 needs 12"},
+      {"size", write({}, {{"t", kGgmlF32, {3}, bytes}}),
+       "16 bytes of data, ne [3] of F32 needs 12"},
       {"type", write({}, {{"t", 4, {4}, bytes}}), "unknown ggml type 4"},
       {"block", write({}, {{"t", kGgmlQ8_0, {16}, bytes}}), "not a multiple of 32"},
       {"overflow", write({}, {{"t", kGgmlF32, {uint64_t{1} << 40, uint64_t{1} << 40}, bytes}}),
@@ -249,7 +269,8 @@ TEST(Gguf, WriterRejectsBadInputWithoutWriting) {
   };
   for (const Case& c : cases) {
     EXPECT_EQ(c.status.code(), StatusCode::kInvalidArgument) << c.label;
-    EXPECT_NE(c.status.message().find(c.part), std::string::npos) << c.label << ": " << c.status.message();
+    EXPECT_NE(c.status.message().find(c.part), std::string::npos)
+        << c.label << ": " << c.status.message();
     EXPECT_NE(c.status.message().find("writing gguf '"), std::string::npos) << c.label;
   }
   EXPECT_TRUE(dir.entries().empty());
