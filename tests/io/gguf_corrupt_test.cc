@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "lorank/gguf.h"
+#include "support/seed.h"
 #include "support/temp_dir.h"
 
 namespace lorank {
@@ -241,6 +243,55 @@ TEST(GgufCorrupt, EveryTruncationFails) {
     ASSERT_FALSE(f.has_value()) << "prefix of " << n << " bytes opened";
     EXPECT_EQ(f.error().code(), StatusCode::kCorruption) << n << ": " << f.error().message();
     EXPECT_EQ(f.error().message().find('\n'), std::string::npos);
+  }
+}
+
+// Random byte flips in a file with KVs of several types and tensors: open() either succeeds
+// or fails with kCorruption / kNotSupported, never crashes (run under ASan+UBSan too).
+TEST(GgufCorrupt, RandomMutationsFailCleanly) {
+  const uint64_t seed = testing::test_seed("GgufCorrupt.RandomMutationsFailCleanly");
+  std::mt19937_64 rng(seed);
+  const std::string base = Bytes{}
+                               .header(2, 3)
+                               .kv_u32("general.alignment", 32)
+                               .str("s")
+                               .u32(8)
+                               .str("text")
+                               .str("a")
+                               .u32(9)
+                               .u32(9)
+                               .u64(2)
+                               .u32(8)
+                               .u64(1)
+                               .str("x")
+                               .u32(6)
+                               .u64(1)
+                               .u32(0)
+                               .info("a", {4}, 0, 0)
+                               .info("b", {32}, 8, 32)
+                               .pad(32)
+                               .zeros(16)
+                               .pad(32)
+                               .zeros(34)
+                               .pad(32)
+                               .s;
+  TempDir dir;
+  const auto path = dir / "m.gguf";
+  std::ofstream(path, std::ios::binary) << base;
+  ASSERT_TRUE(GgufFile::open(path).has_value());
+  for (int trial = 0; trial < 400; ++trial) {
+    std::string bytes = base;
+    const int flips = std::uniform_int_distribution<int>(1, 4)(rng);
+    for (int i = 0; i < flips; ++i) {
+      const std::size_t at = std::uniform_int_distribution<std::size_t>(0, bytes.size() - 1)(rng);
+      bytes[at] = static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
+    }
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    const auto f = GgufFile::open(path);
+    if (f.has_value()) continue;
+    const StatusCode code = f.error().code();
+    EXPECT_TRUE(code == StatusCode::kCorruption || code == StatusCode::kNotSupported)
+        << "LORANK_SEED=" << seed << " trial " << trial << ": " << f.error().to_string();
   }
 }
 
