@@ -1,6 +1,6 @@
 // Fuzzes the whole audit path on one weights file: container detection, reading, factor
 // pairing (PEFT, kohya, GGUF key schemes), scales and every module's spectrum.
-#include "fuzz_support.h"
+#include "support.h"
 #include "lorank/adapter.h"
 #include "lorank/spectra.h"
 

@@ -1,7 +1,7 @@
 // Fuzzes the safetensors header and tensor table, then widens every tensor.
 #include <vector>
 
-#include "fuzz_support.h"
+#include "support.h"
 #include "lorank/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,7 +1,7 @@
 // Shared by the fuzz targets: the readers take paths, so each input is written to an
 // in-memory file (memfd) and opened through /proc/self/fd.
-#ifndef LORANK_FUZZ_FUZZ_SUPPORT_H_
-#define LORANK_FUZZ_FUZZ_SUPPORT_H_
+#ifndef LORANK_FUZZ_SUPPORT_H_
+#define LORANK_FUZZ_SUPPORT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -26,4 +26,4 @@ class MemFile {
 
 }  // namespace lorank::fuzz
 
-#endif  // LORANK_FUZZ_FUZZ_SUPPORT_H_
+#endif  // LORANK_FUZZ_SUPPORT_H_
