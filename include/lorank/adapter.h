@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "lorank/gguf_value.h"
 #include "lorank/status.h"
 #include "lorank/tensor.h"
 
@@ -81,6 +82,7 @@ struct Adapter {
   std::vector<TensorView> passthrough;                // every tensor not in a LoRA pair
   std::vector<TensorView> tensors;                    // every tensor, in file order
   std::map<std::string, std::string> metadata;        // safetensors __metadata__ / GGUF strings
+  std::vector<GgufKv> gguf_kvs;                       // GGUF: every key-value, typed, in order
   std::vector<std::string> warnings;                  // for the user, e.g. "no config: scale 1"
   std::shared_ptr<const void> storage;                // keeps the views' bytes alive
 };

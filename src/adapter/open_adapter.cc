@@ -8,6 +8,7 @@
 #include "adapter/pairing.h"
 #include "adapter/peft_config.h"
 #include "lorank/adapter.h"
+#include "lorank/gguf.h"
 #include "lorank/safetensors.h"
 #include "lorank/torch_checkpoint.h"
 
@@ -139,6 +140,24 @@ void apply_kohya_scales(Adapter& a, const adapter::Pairing& p, const AdapterOpti
   if (missing) a.warnings.push_back("some modules have no .alpha tensor (or alpha 0): alpha = r, scale 1");
 }
 
+// llama.cpp: scale = alpha / r per tensor pair with one global alpha; no alpha → 1.
+void apply_gguf_scales(Adapter& a, const AdapterOptions& options) {
+  const std::optional<double> alpha = a.global_alpha ? a.global_alpha : options.alpha;
+  for (LoraModule& m : a.modules) {
+    const double r = static_cast<double>(m.rank);
+    m.alpha = alpha.value_or(r);
+    m.scale = m.alpha / r;
+    m.scale_rule = a.global_alpha ? "alpha/r (global adapter.lora.alpha)"
+                   : options.alpha ? "alpha/r (alpha from --alpha)"
+                                   : "1 (no adapter.lora.alpha)";
+  }
+  if (!a.global_alpha) {
+    a.warnings.push_back(options.alpha ? "no adapter.lora.alpha in the GGUF file: using --alpha"
+                                       : "no adapter.lora.alpha in the GGUF file: scale 1, as "
+                                         "llama.cpp applies it");
+  }
+}
+
 // Pairs the factors among `a.tensors` and applies the format's scale rules.
 Result<Adapter> finish_adapter(Adapter a, const AdapterOptions& options) {
   const fs::path& weights = a.weights_path;
@@ -156,8 +175,17 @@ Result<Adapter> finish_adapter(Adapter a, const AdapterOptions& options) {
     return a;
   }
   if (scheme == adapter::KeyScheme::kGguf) {
-    return not_supported("adapter file '{}': GGUF-style tensor names outside a GGUF file",
-                         weights.string());
+    if (a.container != Container::kGguf) {
+      return not_supported("adapter file '{}': GGUF-style tensor names outside a GGUF file",
+                           weights.string());
+    }
+    a.format = AdapterFormat::kGguf;
+    apply_gguf_scales(a, options);
+    return a;
+  }
+  if (a.container == Container::kGguf) {
+    return corruption("adapter file '{}': GGUF adapter without *.lora_a / *.lora_b tensors",
+                      weights.string());
   }
   a.format = AdapterFormat::kPeft;
   const fs::path config = weights.parent_path() / "adapter_config.json";
@@ -181,6 +209,28 @@ Adapter from_file(std::shared_ptr<File> file, Container container, const fs::pat
   return a;
 }
 
+Result<Adapter> read_gguf(const fs::path& weights, const AdapterOptions& options) {
+  LORANK_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(weights));
+  Result<GgufLoraMetadata> meta = gguf_lora_metadata(file);
+  if (!meta) {
+    // Not an adapter (a base model, say) is a property of the file, not of the command line.
+    if (meta.error().code() == StatusCode::kInvalidArgument) return not_supported("{}", meta.error().message());
+    return meta.error();
+  }
+  LORANK_ASSIGN_OR_RETURN(std::vector<TensorView> tensors, file.tensors());
+  Adapter a;
+  a.container = Container::kGguf;
+  a.weights_path = weights;
+  a.tensors = std::move(tensors);
+  a.gguf_kvs.assign(file.kvs().begin(), file.kvs().end());
+  for (const GgufKv& kv : a.gguf_kvs) {
+    if (const std::string* text = kv.value.string_value()) a.metadata[kv.key] = *text;
+  }
+  if (meta->alpha) a.global_alpha = *meta->alpha;
+  a.storage = std::make_shared<GgufFile>(std::move(file));
+  return finish_adapter(std::move(a), options);
+}
+
 Result<Adapter> read_container(const fs::path& weights, Container container,
                                const AdapterOptions& options) {
   switch (container) {
@@ -192,8 +242,7 @@ Result<Adapter> read_container(const fs::path& weights, Container container,
       LORANK_ASSIGN_OR_RETURN(TorchCheckpoint f, TorchCheckpoint::open(weights));
       return finish_adapter(from_file(std::make_shared<TorchCheckpoint>(std::move(f)), container, weights), options);
     }
-    case Container::kGguf:
-      return not_supported("adapter file '{}': GGUF adapters are not supported yet", weights.string());
+    case Container::kGguf: return read_gguf(weights, options);
   }
   return internal_error("unknown container");
 }

@@ -4,6 +4,7 @@
 #include "io/atomic_dir.h"
 #include "io/file.h"
 #include "lorank/adapter.h"
+#include "lorank/gguf.h"
 #include "lorank/safetensors.h"
 
 namespace lorank {
@@ -70,7 +71,8 @@ Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOp
     case AdapterFormat::kKohya:
       return write_safetensors(out, tensors, a.metadata, SafetensorsWriteOptions{options.overwrite});
     case AdapterFormat::kGguf:
-      return not_supported("writing GGUF adapters is not supported yet ('{}')", out.string());
+      return write_gguf(out, a.gguf_kvs, std::span<const TensorView>(tensors),
+                        GgufWriteOptions{options.overwrite});
   }
   return internal_error("unknown adapter format");
 }
