@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang + ASan/UBSan) and runs each for SECONDS (default 60)
+# with seed corpora from ../shared/adapters and generated adapters.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+# Corpora and findings live in build-fuzz/corpus/<target> and build-fuzz/findings/<target>.
+# A crash makes the script exit non-zero and leaves the input under findings/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH=${1:-60}
+shift || true
+SHARED=${LORANK_SHARED_DIR:-../shared}
+BUILD=build-fuzz
+command -v clang++ >/dev/null || { echo "fuzz: clang++ is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
+CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DLORANK_FUZZ=ON -DLORANK_BUILD_TESTS=OFF \
+  -DLORANK_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD" >/dev/null
+TARGETS=("$@")
+((${#TARGETS[@]})) || TARGETS=(fuzz_safetensors fuzz_peft_config fuzz_adapter fuzz_gguf fuzz_pickle fuzz_unpickler)
+
+seed() {  # seed TARGET: fills the corpus folder once
+  local t=$1 dir=$BUILD/corpus/$1
+  mkdir -p "$dir"
+  [[ -n "$(ls -A "$dir")" ]] && return
+  case $t in
+    fuzz_safetensors|fuzz_adapter)
+      find "$SHARED/adapters" -name '*.safetensors' -size -4M -exec cp -t "$dir" {} + 2>/dev/null || true
+      # small ones help the fuzzer most: cut the big real files down to their headers
+      for f in "$dir"/*.safetensors; do head -c 4096 "$f" > "$f.head"; done ;;
+    fuzz_peft_config)
+      for f in "$SHARED"/adapters/*/adapter_config.json; do cp "$f" "$dir/$(basename "$(dirname "$f")").json"; done ;;
+    fuzz_gguf)
+      ./build/tests/lorank_tests --gtest_filter='GgufHfExport.*' >/dev/null 2>&1 || true
+      find /tmp -maxdepth 3 -name '*.gguf' -size -1M -exec cp -t "$dir" {} + 2>/dev/null || true
+      printf 'GGUF\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' > "$dir/empty.gguf" ;;
+    fuzz_pickle)
+      cp "$SHARED/adapters/gpt2-great-bin-r8/adapter_model.bin" "$dir/" ;;
+    fuzz_unpickler)
+      python3 - "$SHARED/adapters/gpt2-great-bin-r8/adapter_model.bin" "$dir/real.pkl" <<'PY'
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+name = [n for n in z.namelist() if n.endswith("data.pkl")][0]
+open(sys.argv[2], "wb").write(z.read(name))
+PY
+      ;;
+  esac
+}
+
+dict_for() {
+  case $1 in
+    fuzz_gguf) echo fuzz/gguf.dict ;;
+    fuzz_pickle|fuzz_unpickler) echo fuzz/pickle.dict ;;
+    *) echo fuzz/json.dict ;;
+  esac
+}
+
+status=0
+for t in "${TARGETS[@]}"; do
+  seed "$t"
+  mkdir -p "$BUILD/findings/$t"
+  echo "fuzz: $t for ${SECONDS_EACH}s" >&2
+  if ! "$BUILD/fuzz/$t" "$BUILD/corpus/$t" -dict="$(dict_for "$t")" -max_total_time="$SECONDS_EACH" \
+      -max_len=65536 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$BUILD/findings/$t/" \
+      -print_final_stats=1 > "$BUILD/findings/$t.log" 2>&1; then
+    echo "fuzz: $t FOUND A CRASH: see $BUILD/findings/$t/ and $BUILD/findings/$t.log" >&2
+    status=1
+  fi
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$BUILD/findings/$t.log" | sed "s/^/fuzz: $t /" >&2 || true
+done
+exit $status
