@@ -1,6 +1,7 @@
 // The fit loop. Operands are zero-padded to whole vectors once, so that the kernels in
 // fit_kernels.cc never handle remainders; padding stays exactly zero under the updates
 // (padded rows of T and B give zero residual rows and zero gradients).
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -77,6 +78,7 @@ Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A
   std::vector<double> A = padded(A0, r, np, false);
   std::vector<double> E(mp * np), At(tall ? np * rp : 0, 0.0);
   std::vector<double> gA(r * np), gB(Bs.size());
+  std::vector<double> scratch(detail::scratch_size(std::max({mp, np, r})));
   // B(i, k) as a strided scalar operand, in either layout, and its transpose.
   const detail::Strided b_ik = tall ? detail::Strided{Bs.data(), rp, 1} : detail::Strided{Bs.data(), 1, mp};
   const detail::Strided b_ki = tall ? detail::Strided{Bs.data(), 1, rp} : detail::Strided{Bs.data(), mp, 1};
@@ -87,13 +89,14 @@ Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A
   LoraFit fit;
   int step = 0;
   for (; step < options.steps; ++step) {
-    detail::broadcast_product(E.data(), b_ik, A.data(), T.data(), mp, np, r, s);  // s·B·A − T
-    detail::broadcast_product(gA.data(), b_ki, E.data(), nullptr, r, np, mp, 1.0);  // Bᵀ·E
+    detail::broadcast_product(E.data(), b_ik, A.data(), T.data(), mp, np, r, s, scratch.data());  // s·B·A − T
+    detail::broadcast_product(gA.data(), b_ki, E.data(), nullptr, r, np, mp, 1.0, scratch.data());  // Bᵀ·E
     if (tall) {
       for (std::size_t k = 0; k < r; ++k) {
         for (std::size_t j = 0; j < np; ++j) At[j * rp + k] = A[k * np + j];
       }
-      detail::broadcast_product(gB.data(), {E.data(), np, 1}, At.data(), nullptr, mp, rp, np, 1.0);
+      detail::broadcast_product(gB.data(), {E.data(), np, 1}, At.data(), nullptr, mp, rp, np, 1.0,
+                                scratch.data());
     } else {
       detail::row_dots(gB.data(), mp, E.data(), A.data(), mp, np, r);  // (E·Aᵀ)ᵀ
     }
@@ -120,7 +123,7 @@ Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A
   fit.steps_run = step;
   fit.B = tall ? unpadded(Bs, rp, m, r, false) : unpadded(Bs, mp, m, r, true);
   fit.A = unpadded(A, np, r, n, false);
-  detail::broadcast_product(E.data(), b_ik, A.data(), T.data(), mp, np, r, s);
+  detail::broadcast_product(E.data(), b_ik, A.data(), T.data(), mp, np, r, s, scratch.data());
   double err2 = 0.0, t2 = 0.0;
   for (std::size_t i = 0; i < E.size(); ++i) err2 += E[i] * E[i];
   for (double t : target.data) t2 += t * t;

@@ -19,56 +19,88 @@ inline Vec broadcast(double x) { return Vec{x, x, x, x, x, x, x, x}; }
 
 // Rows i..i+RB-1 and columns j..j+CB·kLanes-1 of C: RB·CB accumulators stay in
 // registers across the whole k loop (at most 16 of AVX-512's 32 vector registers).
-template <int RB, int CB>
-inline void tile(double* C, Strided W, const double* X, const double* S, std::size_t N,
-                 std::size_t K, double s, std::size_t i, std::size_t j) {
+// `pw` holds W's rows i..i+RB-1 packed k-major (pw[k·RB + r] = W(i+r, k)), so the RB
+// broadcasts of one k are adjacent and the loop needs no stride arithmetic.
+// With ld > 0, `pw` is instead W's row i itself (unit column stride, rows ld apart).
+template <int RB, int CB, bool kSubtract>
+inline void tile(double* C, const double* pw, std::size_t ld, const double* X, const double* S,
+                 std::size_t N, std::size_t K, double s, std::size_t i, std::size_t j) {
   Vec acc[RB][CB];
   for (int r = 0; r < RB; ++r) {
     for (int c = 0; c < CB; ++c) acc[r][c] = Vec{};  // not `= {}`: that becomes a memset
   }
-  const double* w = W.data + i * W.row_stride;
-  for (std::size_t k = 0; k < K; ++k, w += W.col_stride) {
-    Vec x[CB];
-    for (int c = 0; c < CB; ++c) x[c] = load(X + k * N + j + c * kLanes);
+  const double* x = X + j;
+  const std::size_t w_row = ld ? ld : 1, w_k = ld ? 1 : RB;
+  for (std::size_t k = 0; k < K; ++k, pw += w_k, x += N) {
+    Vec xv[CB];
+    for (int c = 0; c < CB; ++c) xv[c] = load(x + c * kLanes);
     for (int r = 0; r < RB; ++r) {
-      const Vec wv = broadcast(w[r * W.row_stride]);
-      for (int c = 0; c < CB; ++c) acc[r][c] += wv * x[c];
+      const Vec wv = broadcast(pw[r * w_row]);
+      for (int c = 0; c < CB; ++c) acc[r][c] += wv * xv[c];
     }
   }
   const Vec vs = broadcast(s);
   for (int r = 0; r < RB; ++r) {
     for (int c = 0; c < CB; ++c) {
       const std::size_t off = (i + r) * N + j + c * kLanes;
-      store(C + off, S ? vs * acc[r][c] - load(S + off) : vs * acc[r][c]);
+      if constexpr (kSubtract) {
+        store(C + off, vs * acc[r][c] - load(S + off));
+      } else {
+        store(C + off, vs * acc[r][c]);
+      }
     }
   }
 }
 
-// All column blocks of rows i..i+RB-1.
-template <int RB>
+// All column blocks of rows i..i+RB-1. W's rows are read in place when its columns are
+// adjacent, else packed into `packed` first (cheap: RB·K values for N/kLanes·RB·K FMAs).
+template <int RB, bool kSubtract>
 void row_block(double* C, Strided W, const double* X, const double* S, std::size_t N,
-               std::size_t K, double s, std::size_t i) {
+               std::size_t K, double s, std::size_t i, double* packed) {
+  const double* pw = W.data + i * W.row_stride;
+  std::size_t ld = W.row_stride;
+  if (W.col_stride != 1) {
+    for (std::size_t k = 0; k < K; ++k) {
+      for (int r = 0; r < RB; ++r) {
+        packed[k * RB + r] = W.data[(i + r) * W.row_stride + k * W.col_stride];
+      }
+    }
+    pw = packed;
+    ld = 0;
+  }
   constexpr int kCB = RB <= 2 ? 8 : (RB <= 4 ? 4 : 2);  // ~16 accumulators
   std::size_t j = 0;
-  for (; j + kCB * kLanes <= N; j += kCB * kLanes) tile<RB, kCB>(C, W, X, S, N, K, s, i, j);
-  for (; j < N; j += kLanes) tile<RB, 1>(C, W, X, S, N, K, s, i, j);
+  for (; j + kCB * kLanes <= N; j += kCB * kLanes) {
+    tile<RB, kCB, kSubtract>(C, pw, ld, X, S, N, K, s, i, j);
+  }
+  for (; j < N; j += kLanes) tile<RB, 1, kSubtract>(C, pw, ld, X, S, N, K, s, i, j);
+}
+
+template <bool kSubtract>
+void product(double* C, Strided W, const double* X, const double* S, std::size_t M,
+             std::size_t N, std::size_t K, double s, double* packed) {
+  std::size_t i = 0;
+  if (N <= 2 * kLanes) {
+    // Short rows: block more rows so that each X load feeds more FMAs.
+    for (; i + 8 <= M; i += 8) row_block<8, kSubtract>(C, W, X, S, N, K, s, i, packed);
+  }
+  for (; i + 4 <= M; i += 4) row_block<4, kSubtract>(C, W, X, S, N, K, s, i, packed);
+  switch (M - i) {
+    case 3: row_block<3, kSubtract>(C, W, X, S, N, K, s, i, packed); break;
+    case 2: row_block<2, kSubtract>(C, W, X, S, N, K, s, i, packed); break;
+    case 1: row_block<1, kSubtract>(C, W, X, S, N, K, s, i, packed); break;
+    default: break;
+  }
 }
 
 }  // namespace
 
 void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
-                       std::size_t N, std::size_t K, double s) {
-  std::size_t i = 0;
-  if (N <= 2 * kLanes) {
-    // Short rows: block more rows so that each X load feeds more FMAs.
-    for (; i + 8 <= M; i += 8) row_block<8>(C, W, X, S, N, K, s, i);
-  }
-  for (; i + 4 <= M; i += 4) row_block<4>(C, W, X, S, N, K, s, i);
-  switch (M - i) {
-    case 3: row_block<3>(C, W, X, S, N, K, s, i); break;
-    case 2: row_block<2>(C, W, X, S, N, K, s, i); break;
-    case 1: row_block<1>(C, W, X, S, N, K, s, i); break;
-    default: break;
+                       std::size_t N, std::size_t K, double s, double* scratch) {
+  if (S) {
+    product<true>(C, W, X, S, M, N, K, s, scratch);
+  } else {
+    product<false>(C, W, X, S, M, N, K, s, scratch);
   }
 }
 

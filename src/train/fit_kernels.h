@@ -26,9 +26,11 @@ struct Strided {
 
 // C (M×N) = s · W · X − S  (S may be null: then C = s·W·X).
 // W is M×K (strided), X is K×N row-major, C and S are M×N row-major.
-// REQUIRES: N % kLanes == 0; C does not alias W, X or S.
+// `scratch` holds packed rows of W: at least scratch_size(K) doubles, so that the kernel
+// never allocates. REQUIRES: N % kLanes == 0; C does not alias W, X, S or scratch.
 void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
-                       std::size_t N, std::size_t K, double s);
+                       std::size_t N, std::size_t K, double s, double* scratch);
+inline std::size_t scratch_size(std::size_t K) { return 8 * K; }
 
 // G[k·g_stride + i] = Σ_j X[i,j]·Y[k,j] for i < M, k < K: K dot products per row of X,
 // for products whose output is too narrow to vectorise (E·Aᵀ when r < kLanes).
