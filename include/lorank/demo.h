@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "lorank/fit.h"
 #include "lorank/matrix.h"
 #include "lorank/status.h"
 
@@ -54,6 +55,16 @@ Status validate(const DemoParams& params);
 
 // Builds the target bit-exactly as NumPy does on the reference BLAS (k-order sums).
 DemoTarget make_demo_target(int out, int in, int true_rank, double noise, std::uint32_t seed);
+
+// One allocated rank of the demo: B = 0, A = lora_init_A(r, cols, init_seed), fitted to
+// `target` with `options`; the row holds rel_err and the spectrum of the trained B·A
+// (NaNs if the fit diverged). optimal_rel_err is left 0 for the caller.
+Result<DemoRow> fit_one_rank(const Matrix& target, int r, std::uint64_t init_seed,
+                             const FitOptions& options);
+
+// Eckart–Young: the smallest ‖T − X‖_F/‖T‖_F over rank-r matrices X, from T's singular
+// values `sv` (descending): sqrt(Σ_{i>r} σᵢ²/Σσᵢ²); 0 for an all-zero T.
+double eckart_young_rel_err(const std::vector<double>& sv, int r);
 
 // Runs the whole demo, ranks in parallel over params.threads threads.
 Result<DemoResult> run_demo(const DemoParams& params);

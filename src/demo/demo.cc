@@ -2,21 +2,18 @@
 #include "lorank/demo.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <numeric>
-#include <thread>
 
 #include "lorank/dense_svd.h"
 #include "lorank/fit.h"
+#include "lorank/parallel.h"
 #include "lorank/spectrum.h"
 
 namespace lorank {
-namespace {
-
-// Eckart–Young: the best rank-r approximation leaves exactly the trailing singular values.
-double optimal_rel_err(const std::vector<double>& sv, int r) {
+// The best rank-r approximation leaves exactly the trailing singular values.
+double eckart_young_rel_err(const std::vector<double>& sv, int r) {
   double tail = 0.0, total = 0.0;
   for (std::size_t i = 0; i < sv.size(); ++i) {
     total += sv[i] * sv[i];
@@ -25,7 +22,25 @@ double optimal_rel_err(const std::vector<double>& sv, int r) {
   return total > 0.0 ? std::sqrt(tail / total) : 0.0;
 }
 
-}  // namespace
+Result<DemoRow> fit_one_rank(const Matrix& target, int r, std::uint64_t init_seed,
+                             const FitOptions& options) {
+  const std::size_t ru = static_cast<std::size_t>(r);
+  const Matrix B0(target.rows, ru);
+  const Matrix A0 = lora_init_A(ru, target.cols, init_seed);
+  LORANK_ASSIGN_OR_RETURN(LoraFit fit, fit_lora(target, B0, A0, options));
+  DemoRow row;
+  row.rank = r;
+  row.rel_err = fit.rel_err;
+  if (!std::isfinite(fit.rel_err)) {
+    // A diverged fit has no spectrum; NumPy would print nan too.
+    row.singular_values.assign(std::min({ru, target.rows, target.cols}), std::nan(""));
+    return row;
+  }
+  LORANK_ASSIGN_OR_RETURN(row.singular_values,
+                          lora_singular_values(fit.B.data.data(), fit.B.rows, ru, fit.A.data.data(),
+                                               fit.A.cols));
+  return row;
+}
 
 Status validate(const DemoParams& p) {
   if (p.dim <= 0) return invalid_argument("--dim must be a positive integer, got {}", p.dim);
@@ -64,49 +79,23 @@ Result<DemoResult> run_demo(const DemoParams& params) {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return params.ranks[a] > params.ranks[b]; });
-  std::atomic<std::size_t> next{0};
   FitOptions options;
   options.steps = params.steps;
   options.lr = params.lr;
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < order.size();) {
-      const std::size_t slot = order[i];
-      const int r = params.ranks[slot];
-      const std::size_t ru = static_cast<std::size_t>(r);
-      const Matrix B0(t.target.rows, ru);
-      const Matrix A0 = lora_init_A(ru, t.target.cols, params.init_seed);
-      Result<LoraFit> fit = fit_lora(t.target, B0, A0, options);
-      if (!fit) {
-        failures[slot] = fit.error();
-        continue;
-      }
-      DemoRow& row = result.rows[slot];
-      row.rank = r;
-      row.rel_err = fit->rel_err;
-      Result<std::vector<double>> sv =
-          lora_singular_values(fit->B.data.data(), fit->B.rows, ru, fit->A.data.data(), fit->A.cols);
-      if (sv) {
-        row.singular_values = std::move(*sv);
-      } else if (std::isfinite(fit->rel_err)) {
-        failures[slot] = sv.error();
-      } else {
-        // A diverged fit has no spectrum; NumPy would print nan too.
-        row.singular_values.assign(std::min(ru, t.target.cols), std::nan(""));
-      }
+  parallel_for(order.size(), static_cast<unsigned>(params.threads), [&](std::size_t i) {
+    const std::size_t slot = order[i];
+    Result<DemoRow> row = fit_one_rank(t.target, params.ranks[slot], params.init_seed, options);
+    if (row) {
+      result.rows[slot] = std::move(*row);
+    } else {
+      failures[slot] = row.error();
     }
-  };
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t n_threads = std::min<std::size_t>(
-      params.threads > 0 ? static_cast<std::size_t>(params.threads) : hw, order.size());
-  std::vector<std::thread> pool;
-  for (std::size_t i = 1; i < n_threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (std::thread& th : pool) th.join();
+  });
   for (const Status& s : failures) LORANK_RETURN_IF_ERROR(s);
 
   LORANK_ASSIGN_OR_RETURN(result.target_spectrum, dense_singular_values(t.target));
   LORANK_ASSIGN_OR_RETURN(result.noise_floor, dense_singular_values(t.scaled_noise));
-  for (DemoRow& row : result.rows) row.optimal_rel_err = optimal_rel_err(result.target_spectrum, row.rank);
+  for (DemoRow& row : result.rows) row.optimal_rel_err = eckart_young_rel_err(result.target_spectrum, row.rank);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;
 }

@@ -1,0 +1,27 @@
+#include "lorank/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace lorank {
+
+std::size_t worker_count(unsigned requested, std::size_t jobs) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t want = requested ? requested : cores;
+  return std::max<std::size_t>(1, std::min(want, jobs));
+}
+
+void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& job) {
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < n;) job(i);
+  };
+  std::vector<std::thread> pool;
+  for (std::size_t t = 1; t < worker_count(threads, n); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+}
+
+}  // namespace lorank
