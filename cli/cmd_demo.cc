@@ -1,7 +1,6 @@
 // `lorank demo`: the explainer's rank experiment (parse → run_demo → print).
 #include <fmt/core.h>
 
-#include <charconv>
 #include <memory>
 #include <string>
 
@@ -18,27 +17,8 @@ struct DemoFlags {
   bool json = false;
 };
 
-// "2,4,16" → {2, 4, 16}; every item must be a whole decimal number.
-Result<std::vector<int>> parse_rank_list(const std::string& text) {
-  std::vector<int> out;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const std::size_t end = std::min(text.find(',', pos), text.size());
-    const std::string item = text.substr(pos, end - pos);
-    int value = 0;
-    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size()) {
-      return invalid_argument("--ranks: '{}' is not a whole number (expected a list like 2,4,16)",
-                              item);
-    }
-    out.push_back(value);
-    pos = end + 1;
-  }
-  return out;
-}
-
 int run(DemoFlags& flags) {
-  Result<std::vector<int>> ranks = parse_rank_list(flags.ranks);
+  Result<std::vector<int>> ranks = parse_int_list(flags.ranks, "--ranks");
   if (!ranks) return usage_error(ranks.error().message());
   flags.params.ranks = *ranks;
   if (Status s = validate(flags.params); !s.ok()) return usage_error(s.message());

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 namespace lorank::cli {
@@ -11,6 +13,26 @@ int CommandRegistry::run_selected(const CLI::App& app) const {
     if (sub->parsed()) return run();
   }
   return usage_error("no command given (try --help)");
+}
+
+Result<std::vector<int>> parse_int_list(const std::string& text, std::string_view flag) {
+  std::vector<int> out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t end = std::min(text.find(',', pos), text.size());
+    std::string item = text.substr(pos, end - pos);
+    const std::size_t first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
+    item = first == std::string::npos ? "" : item.substr(first, last - first + 1);
+    int value = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size()) {
+      return invalid_argument("{}: '{}' is not a whole number (expected a list like 2,4,16)", flag,
+                              item);
+    }
+    out.push_back(value);
+    pos = end + 1;
+  }
+  return out;
 }
 
 std::string describe_parse_error(const CLI::App& app, int argc, char** argv,

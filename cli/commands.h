@@ -36,12 +36,17 @@ int usage_error(std::string_view message);
 // kInvalidArgument, which only the command line can cause at this level).
 int report_failure(const Status& status);
 
+// "2,4,16" → {2, 4, 16}; kInvalidArgument naming `flag` for an item that is not a whole
+// decimal number (spaces around items are allowed).
+Result<std::vector<int>> parse_int_list(const std::string& text, std::string_view flag);
+
 // A one-line explanation of a command-line parsing failure, ending with a hint.
 std::string describe_parse_error(const CLI::App& app, int argc, char** argv,
                                  const CLI::ParseError& error);
 
 void register_demo(CLI::App& app, CommandRegistry& registry);
 void register_audit(CLI::App& app, CommandRegistry& registry);
+void register_experiment(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace lorank::cli
 
