@@ -54,6 +54,45 @@ void register_sweep(CLI::App& experiment, CommandRegistry& registry) {
   registry.add(sub, [flags] { return run_sweep_command(*flags); });
 }
 
+struct NoiseFlags {
+  NoiseParams params;
+  std::string ranks = "4,8,16,32";
+  bool json = false;
+};
+
+int run_noise_command(NoiseFlags& flags) {
+  Result<std::vector<int>> r = parse_int_list(flags.ranks, "--ranks");
+  if (!r) return usage_error(r.error().message());
+  flags.params.ranks = *r;
+  if (Status s = validate(flags.params); !s.ok()) return usage_error(s.message());
+  Result<NoiseResult> result = run_noise(flags.params);
+  if (!result) return report_failure(result.error());
+  fmt::print("{}", flags.json ? noise_json(*result) : noise_table(*result));
+  return kExitOk;
+}
+
+void register_noise(CLI::App& experiment, CommandRegistry& registry) {
+  auto flags = std::make_shared<NoiseFlags>();
+  NoiseParams& p = flags->params;
+  CLI::App* sub = experiment.add_subcommand(
+      "noise", "What over-allocated directions learn: the trailing singular values of B·A over "
+               "training against the noise's own spectrum, and the error on a held-out target "
+               "(same signal, fresh noise).");
+  sub->add_option("--dim", p.dim, "Target size: dim×dim")->capture_default_str();
+  sub->add_option("--true-rank", p.true_rank, "Intrinsic rank k")->capture_default_str();
+  sub->add_option("--ranks", flags->ranks, "Comma-separated allocated ranks")->capture_default_str();
+  sub->add_option("--steps", p.steps, "Gradient steps")->capture_default_str();
+  sub->add_option("--record-every", p.record_every, "Trace every N steps")->capture_default_str();
+  sub->add_option("--lr", p.lr, "Learning rate")->capture_default_str();
+  sub->add_option("--noise", p.noise, "Noise-floor scale")->capture_default_str();
+  sub->add_option("--seed", p.seed, "Target seed (np.random.seed)")->capture_default_str();
+  sub->add_option("--init-seed", p.init_seed, "Seed of A's init (default_rng)")
+      ->capture_default_str();
+  sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
+  sub->add_flag("--json", flags->json, "Print one JSON object");
+  registry.add(sub, [flags] { return run_noise_command(*flags); });
+}
+
 }  // namespace
 
 void register_experiment(CLI::App& app, CommandRegistry& registry) {
@@ -61,6 +100,7 @@ void register_experiment(CLI::App& app, CommandRegistry& registry) {
       "experiment", "The rank laboratory: the explainer's claims as experiments you can rerun");
   experiment->require_subcommand(1);
   register_sweep(*experiment, registry);
+  register_noise(*experiment, registry);
 }
 
 }  // namespace lorank::cli

@@ -31,6 +31,8 @@ struct DemoParams {
 struct DemoTarget {
   Matrix target;        // T = (U·V)/√k + noise·N
   Matrix scaled_noise;  // noise·N alone: its spectrum is the floor extra ranks converge to
+  Matrix signal;        // (U·V)/√k alone
+  Matrix held_out;      // (U·V)/√k + noise·N₂, N₂ the stream's next out×in draw (if asked)
 };
 
 struct DemoRow {
@@ -53,8 +55,10 @@ struct DemoResult {
 // noise < 0 or not finite.
 Status validate(const DemoParams& params);
 
-// Builds the target bit-exactly as NumPy does on the reference BLAS (k-order sums).
-DemoTarget make_demo_target(int out, int in, int true_rank, double noise, std::uint32_t seed);
+// Builds the target bit-exactly as NumPy does on the reference BLAS (k-order sums). With
+// `held_out`, also a second target with the same signal and a fresh noise draw.
+DemoTarget make_demo_target(int out, int in, int true_rank, double noise, std::uint32_t seed,
+                            bool held_out = false);
 
 // One allocated rank of the demo: B = 0, A = lora_init_A(r, cols, init_seed), fitted to
 // `target` with `options`; the row holds rel_err and the spectrum of the trained B·A

@@ -16,6 +16,14 @@ std::string sweep_table(const SweepResult& result);
 // "directions_above_noise", "singular_values"}], "seconds"}; non-finite numbers → null.
 std::string sweep_json(const SweepResult& result);
 
+// Per rank: final train / held-out / signal errors and the trailing singular values at the
+// first and last record, against the noise matrix's spectrum; then a reading.
+std::string noise_table(const NoiseResult& result);
+
+// {"params", "noise_floor", "runs": [{"rank", "trace": [{"step", "train_err",
+// "held_out_err", "signal_err", "trailing"}]}], "seconds"}; non-finite → null.
+std::string noise_json(const NoiseResult& result);
+
 }  // namespace lorank
 
 #endif  // LORANK_EXPERIMENT_REPORT_H_

@@ -8,7 +8,8 @@
 
 namespace lorank {
 
-DemoTarget make_demo_target(int out, int in, int true_rank, double noise, std::uint32_t seed) {
+DemoTarget make_demo_target(int out, int in, int true_rank, double noise, std::uint32_t seed,
+                            bool held_out) {
   const std::size_t m = static_cast<std::size_t>(out), n = static_cast<std::size_t>(in);
   const std::size_t k = static_cast<std::size_t>(true_rank);
   LegacyNormal rng(seed);
@@ -16,14 +17,17 @@ DemoTarget make_demo_target(int out, int in, int true_rank, double noise, std::u
   const std::vector<double> V = rng.randn(k * n);  // k×in
   const std::vector<double> N = rng.randn(m * n);  // out×in
   const double root_k = std::sqrt(static_cast<double>(true_rank));
-  DemoTarget t{Matrix(m, n), Matrix(m, n)};
+  const std::vector<double> N2 = held_out ? rng.randn(m * n) : std::vector<double>();
+  DemoTarget t{Matrix(m, n), Matrix(m, n), Matrix(m, n), held_out ? Matrix(m, n) : Matrix()};
   for (std::size_t i = 0; i < m; ++i) {
     for (std::size_t j = 0; j < n; ++j) {
       double p = 0.0;
       for (std::size_t l = 0; l < k; ++l) p += U[i * k + l] * V[l * n + j];
       const double scaled = noise * N[i * n + j];
-      t.target(i, j) = p / root_k + scaled;
+      t.signal(i, j) = p / root_k;
+      t.target(i, j) = t.signal(i, j) + scaled;
       t.scaled_noise(i, j) = scaled;
+      if (held_out) t.held_out(i, j) = t.signal(i, j) + noise * N2[i * n + j];
     }
   }
   return t;
