@@ -93,6 +93,44 @@ void register_noise(CLI::App& experiment, CommandRegistry& registry) {
   registry.add(sub, [flags] { return run_noise_command(*flags); });
 }
 
+struct ScalingFlags {
+  ScalingParams params;
+  std::string ranks = "1,2,4,8,16,32,64";
+  bool json = false;
+};
+
+int run_scaling_command(ScalingFlags& flags) {
+  Result<std::vector<int>> r = parse_int_list(flags.ranks, "--ranks");
+  if (!r) return usage_error(r.error().message());
+  flags.params.ranks = *r;
+  if (Status s = validate(flags.params); !s.ok()) return usage_error(s.message());
+  Result<ScalingResult> result = run_scaling(flags.params);
+  if (!result) return report_failure(result.error());
+  fmt::print("{}", flags.json ? scaling_json(*result) : scaling_table(*result));
+  return kExitOk;
+}
+
+void register_scaling(CLI::App& experiment, CommandRegistry& registry) {
+  auto flags = std::make_shared<ScalingFlags>();
+  ScalingParams& p = flags->params;
+  CLI::App* sub = experiment.add_subcommand(
+      "scaling", "The alpha/r question: LoRA on a linear layer trained from data under s = alpha/r, "
+                 "alpha = r and rsLoRA's alpha/sqrt(r), with Adam and SGD at several learning rates.");
+  sub->add_option("--dim", p.dim, "Layer size (in = out = dim)")->capture_default_str();
+  sub->add_option("--true-rank", p.true_rank, "Rank of the true update")->capture_default_str();
+  sub->add_option("--samples", p.samples, "Training samples")->capture_default_str();
+  sub->add_option("--noise", p.noise, "Label noise sigma")->capture_default_str();
+  sub->add_option("--alpha", p.alpha, "alpha for the standard and rslora rules")->capture_default_str();
+  sub->add_option("--ranks", flags->ranks, "Comma-separated ranks")->capture_default_str();
+  sub->add_option("--adam-lrs", p.adam_lrs, "Adam learning rates")->delimiter(',')->capture_default_str();
+  sub->add_option("--sgd-lrs", p.sgd_lrs, "SGD learning rates")->delimiter(',')->capture_default_str();
+  sub->add_option("--steps", p.steps, "Full-batch steps per run")->capture_default_str();
+  sub->add_option("--seed", p.seed, "Seed of the data and inits")->capture_default_str();
+  sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
+  sub->add_flag("--json", flags->json, "Print one JSON object");
+  registry.add(sub, [flags] { return run_scaling_command(*flags); });
+}
+
 }  // namespace
 
 void register_experiment(CLI::App& app, CommandRegistry& registry) {
@@ -101,6 +139,7 @@ void register_experiment(CLI::App& app, CommandRegistry& registry) {
   experiment->require_subcommand(1);
   register_sweep(*experiment, registry);
   register_noise(*experiment, registry);
+  register_scaling(*experiment, registry);
 }
 
 }  // namespace lorank::cli

@@ -3,8 +3,11 @@
 #define LORANK_EXPERIMENT_H_
 
 #include <cstdint>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "lorank/fit.h"
 #include "lorank/status.h"
 
 namespace lorank {
@@ -83,6 +86,57 @@ struct NoiseResult {
 
 Status validate(const NoiseParams& params);
 Result<NoiseResult> run_noise(const NoiseParams& params);
+
+// `lorank experiment scaling`: the α/r question. LoRA as an adapter on a frozen linear
+// layer, h = W₀x + s·B·A·x, trained on n samples x ~ N(0, I), y = (W₀ + ΔW*)x + ε with
+// ΔW* of rank k (W₀ cancels from the loss, so it is not materialised), full batch, MSE
+// loss, PEFT's init (B = 0, A ~ U(±1/√in)). Each run is one (rule, optimizer, lr, r).
+enum class ScaleRule {
+  kStandard,  // s = α/r, α fixed (PEFT's default rule)
+  kUnit,      // α = r, so s = 1
+  kRslora,    // s = α/√r (Kalajdzievski 2023)
+};
+std::string_view scale_rule_name(ScaleRule rule);  // "standard", "unit", "rslora"
+
+struct ScalingParams {
+  int dim = 64;                 // in = out = dim
+  int true_rank = 4;            // rank k of ΔW*
+  int samples = 256;            // training samples n (test: 4n fresh samples)
+  double noise = 0.1;           // ε ~ N(0, noise²)
+  double alpha = 16.0;          // α for the standard and rslora rules
+  std::vector<int> ranks{1, 2, 4, 8, 16, 32, 64};
+  std::vector<double> adam_lrs{1e-3, 1e-2, 1e-1};
+  std::vector<double> sgd_lrs{1e-2, 1e-1, 1.0};
+  std::vector<ScaleRule> rules{ScaleRule::kStandard, ScaleRule::kUnit, ScaleRule::kRslora};
+  int steps = 300;
+  int curve_points = 60;        // learning-curve samples per run
+  std::uint64_t seed = 0;       // data and init: default_rng(seed) streams
+  unsigned threads = 0;
+};
+
+struct ScalingRun {
+  ScaleRule rule = ScaleRule::kStandard;
+  Optimizer optimizer = Optimizer::kAdam;
+  int rank = 0;
+  double lr = 0.0;
+  double scale = 1.0;            // s
+  double final_loss = 0.0;       // training MSE at the end (NaN/Inf if it diverged)
+  double test_loss = 0.0;        // MSE on the test set at the end
+  bool diverged = false;         // loss became non-finite or exploded (> 1e6 × the initial)
+  int steps_to_fit = -1;         // first sampled step with loss ≤ 1.5 × the noise floor; -1: never
+  std::vector<std::pair<int, double>> curve;  // (step, training MSE)
+};
+
+struct ScalingResult {
+  ScalingParams params;
+  double initial_loss = 0.0;     // MSE of the untouched layer (ΔW = 0)
+  double noise_loss = 0.0;       // MSE of the true ΔW* (the noise floor, ≈ noise²)
+  std::vector<ScalingRun> runs;  // rule-major, then optimizer, lr, rank
+  double seconds = 0.0;
+};
+
+Status validate(const ScalingParams& params);
+Result<ScalingResult> run_scaling(const ScalingParams& params);
 
 }  // namespace lorank
 

@@ -24,6 +24,14 @@ std::string noise_table(const NoiseResult& result);
 // "held_out_err", "signal_err", "trailing"}]}], "seconds"}; non-finite → null.
 std::string noise_json(const NoiseResult& result);
 
+// Per optimizer, a grid of final training loss (rows: rule × lr, columns: r; "div" for a
+// diverged run), the same for the test loss, then a reading of the α/r question.
+std::string scaling_table(const ScalingResult& result);
+
+// {"params", "initial_loss", "noise_loss", "runs": [{"rule", "optimizer", "rank", "lr",
+// "scale", "final_loss", "test_loss", "diverged", "curve": [[step, loss], ...]}], "seconds"}.
+std::string scaling_json(const ScalingResult& result);
+
 }  // namespace lorank
 
 #endif  // LORANK_EXPERIMENT_REPORT_H_

@@ -163,4 +163,124 @@ std::string noise_json(const NoiseResult& r) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+const char* optimizer_name(Optimizer o) { return o == Optimizer::kAdam ? "adam" : "sgd"; }
+
+// Rows rule × lr, columns r, cells from `cell` (which returns the text of one run).
+template <typename Cell>
+std::string run_grid(const ScalingResult& r, Optimizer opt, const std::string& title, Cell cell) {
+  std::string out = fmt::format("{}, {}:\n{:>18}", title, optimizer_name(opt), "rule / lr \\ r");
+  for (int rank : r.params.ranks) out += fmt::format("  {:>8}", rank);
+  out += '\n';
+  std::string row_key;
+  for (const ScalingRun& run : r.runs) {
+    if (run.optimizer != opt) continue;
+    const std::string key = fmt::format("{} {:g}", scale_rule_name(run.rule), run.lr);
+    if (key != row_key) {
+      if (!row_key.empty()) out += '\n';
+      out += fmt::format("{:>18}", key);
+      row_key = key;
+    }
+    out += fmt::format("  {:>8}", cell(run));
+  }
+  return out + "\n";
+}
+
+std::string loss_grid(const ScalingResult& r, Optimizer opt, bool test) {
+  return run_grid(r, opt, test ? "test MSE" : "final training MSE", [test](const ScalingRun& run) {
+    return run.diverged ? std::string("div")
+                        : fmt::format("{:.4f}", test ? run.test_loss : run.final_loss);
+  });
+}
+
+std::string speed_grid(const ScalingResult& r, Optimizer opt) {
+  return run_grid(r, opt, "steps to reach 1.5x the noise floor", [](const ScalingRun& run) {
+    return run.diverged ? std::string("div")
+           : run.steps_to_fit < 0 ? std::string("-")
+                                  : fmt::format("{}", run.steps_to_fit);
+  });
+}
+
+}  // namespace
+
+std::string scaling_table(const ScalingResult& r) {
+  const ScalingParams& p = r.params;
+  std::string out;
+  for (Optimizer opt : {Optimizer::kAdam, Optimizer::kGradientDescent}) {
+    out += speed_grid(r, opt) + '\n';
+    out += loss_grid(r, opt, false) + '\n';
+  }
+  out += loss_grid(r, Optimizer::kAdam, true) + '\n';
+  out += fmt::format("untouched layer: {:.4f}; the true ΔW* (noise floor): {:.4f}\n",
+                     r.initial_loss, r.noise_loss);
+  // Reading: per optimizer and rule, how the speed of learning changes with r at the smallest
+  // learning rate where both the first fitting rank and the largest rank fit; then where and
+  // why training diverged.
+  out += "\nReading:\n";
+  for (Optimizer opt : {Optimizer::kAdam, Optimizer::kGradientDescent}) {
+    for (ScaleRule rule : p.rules) {
+      std::string verdict = "no learning rate fits both the smallest fitting rank and the largest";
+      for (double lr : opt == Optimizer::kAdam ? p.adam_lrs : p.sgd_lrs) {
+        const ScalingRun* first = nullptr;
+        const ScalingRun* last = nullptr;
+        for (const ScalingRun& run : r.runs) {
+          if (run.optimizer != opt || run.rule != rule || run.lr != lr || run.steps_to_fit < 0) continue;
+          if (!first) first = &run;
+          last = &run;
+        }
+        if (first && last != first && last->rank == p.ranks.back()) {
+          verdict = fmt::format("lr {:g}: {} steps at r = {} -> {} steps at r = {} ({:.2f}x)", lr,
+                                first->steps_to_fit, first->rank, last->steps_to_fit, last->rank,
+                                static_cast<double>(last->steps_to_fit) / first->steps_to_fit);
+          break;
+        }
+      }
+      out += fmt::format("  {:>4} {:>8}: {}\n", optimizer_name(opt), scale_rule_name(rule), verdict);
+    }
+  }
+  std::string diverged;
+  for (const ScalingRun& run : r.runs) {
+    if (!run.diverged) continue;
+    diverged += fmt::format("\n    {} {} lr {:g} at r = {} (s = {:.3g}, lr*s^2 = {:.3g})",
+                            optimizer_name(run.optimizer), scale_rule_name(run.rule), run.lr,
+                            run.rank, run.scale, run.lr * run.scale * run.scale);
+  }
+  out += diverged.empty() ? "  no run diverged\n" : "  diverged:" + diverged + "\n";
+  out += fmt::format("dim {}, true rank {}, {} samples, noise {}, alpha {}, seed {}; {:.2f} s\n",
+                     p.dim, p.true_rank, p.samples, p.noise, p.alpha, p.seed, r.seconds);
+  return out;
+}
+
+std::string scaling_json(const ScalingResult& r) {
+  const ScalingParams& p = r.params;
+  nlohmann::ordered_json j;
+  std::vector<std::string> rules;
+  for (ScaleRule rule : p.rules) rules.emplace_back(scale_rule_name(rule));
+  j["params"] = {{"dim", p.dim},         {"true_rank", p.true_rank}, {"samples", p.samples},
+                 {"noise", p.noise},     {"alpha", p.alpha},         {"ranks", p.ranks},
+                 {"adam_lrs", p.adam_lrs}, {"sgd_lrs", p.sgd_lrs},   {"rules", rules},
+                 {"steps", p.steps},     {"seed", p.seed}};
+  j["initial_loss"] = r.initial_loss;
+  j["noise_loss"] = r.noise_loss;
+  j["runs"] = nlohmann::ordered_json::array();
+  for (const ScalingRun& run : r.runs) {
+    nlohmann::ordered_json curve = nlohmann::ordered_json::array();
+    for (const auto& [step, loss] : run.curve) curve.push_back({step, number_or_null(loss)});
+    j["runs"].push_back({{"rule", scale_rule_name(run.rule)},
+                         {"optimizer", optimizer_name(run.optimizer)},
+                         {"rank", run.rank},
+                         {"lr", run.lr},
+                         {"scale", run.scale},
+                         {"final_loss", number_or_null(run.final_loss)},
+                         {"test_loss", number_or_null(run.test_loss)},
+                         {"diverged", run.diverged},
+                         {"steps_to_fit", run.steps_to_fit < 0 ? nlohmann::ordered_json(nullptr)
+                                                                : nlohmann::ordered_json(run.steps_to_fit)},
+                         {"curve", curve}});
+  }
+  j["seconds"] = r.seconds;
+  return j.dump(2) + "\n";
+}
+
 }  // namespace lorank
