@@ -17,10 +17,13 @@ int energy_rank(std::span<const double> sv, double p) {
   // Cumulative sums of non-negative terms are non-decreasing in IEEE arithmetic, and the
   // total is the last of them (not a separately rounded sum), so fl(p·total) ≤ total for
   // p ≤ 1 and the search always ends by k = n.
+  // Energies relative to σ₁² so that σ near the overflow or underflow limits stays finite
+  // and non-zero (the fraction is scale-free).
+  const double s1 = sv.front();
   std::vector<double> cumulative(sv.size());
   double running = 0.0;
   for (std::size_t i = 0; i < sv.size(); ++i) {
-    running += sv[i] * sv[i];
+    running += (sv[i] / s1) * (sv[i] / s1);
     cumulative[i] = running;
   }
   const double target = p * cumulative.back();
@@ -40,17 +43,16 @@ SpectrumMetrics spectrum_metrics(std::span<const double> sv, double tau) {
   const double s1 = sv.front();
   m.sigma1 = s1;
 
-  // Sums from the smallest value up: the tail is then added before the head swamps it.
-  double sum_sq = 0.0, sum = 0.0;
+  // Sums from the smallest value up (the tail is added before the head swamps it), of
+  // σ/σ₁ so that σ near the overflow or underflow limits stays finite.
+  double stable = 0.0, sum = 0.0;
   for (std::size_t i = sv.size(); i-- > 0;) {
-    sum_sq += sv[i] * sv[i];
-    sum += sv[i];
+    const double x = sv[i] / s1;
+    stable += x * x;
+    sum += x;
   }
-  m.frobenius = std::sqrt(sum_sq);
-  // Normalised by σ₁ first so that σ₁ near the overflow or underflow limit stays finite.
-  double stable = 0.0;
-  for (std::size_t i = sv.size(); i-- > 0;) stable += (sv[i] / s1) * (sv[i] / s1);
   m.stable_rank = stable;
+  m.frobenius = s1 * std::sqrt(stable);
 
   int count = 0;
   for (double s : sv) count += s >= tau * s1 ? 1 : 0;
@@ -61,7 +63,7 @@ SpectrumMetrics spectrum_metrics(std::span<const double> sv, double tau) {
 
   double entropy = 0.0;
   for (double s : sv) {
-    const double p = s / sum;
+    const double p = (s / s1) / sum;
     if (p > 0.0) entropy -= p * std::log(p);
   }
   m.entropy_rank = std::exp(entropy);

@@ -78,10 +78,12 @@ std::size_t searchsorted_left(const std::vector<double>& values, double target) 
 // (kohya divides by torch.sum(S); the last cumulative sum is that total up to rounding and
 // keeps the quotients ≤ 1), then searchsorted + 1.
 std::size_t kohya_cumulative_index(std::span<const double> sv, bool squared, double target) {
+  // Relative to σ₁ (scale-free) so that squares neither overflow nor underflow.
   std::vector<double> cumulative(sv.size());
   double running = 0.0;
   for (std::size_t i = 0; i < sv.size(); ++i) {
-    running += squared ? sv[i] * sv[i] : sv[i];
+    const double x = sv[i] / sv.front();
+    running += squared ? x * x : x;
     cumulative[i] = running;
   }
   const double total = cumulative.back();

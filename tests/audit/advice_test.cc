@@ -109,7 +109,9 @@ TEST(SuggestedConfig, RegexEscape) {
   EXPECT_EQ(regex_escape("a.b_c-d"), R"(a\.b_c-d)");
   EXPECT_EQ(regex_escape("x[0](y)+*?^$|{}\\"), R"(x\[0\]\(y\)\+\*\?\^\$\|\{\}\\)");
   // An escaped, anchored full name matches that module only, under PEFT's rule.
-  const std::vector<std::pair<std::string, double>> p = {{"^" + regex_escape("a.q"), 1.0}};
+  std::string key = "^";
+  key += regex_escape("a.q");
+  const std::vector<std::pair<std::string, double>> p = {{key, 1.0}};
   EXPECT_TRUE(match_peft_pattern(p, "a.q")->has_value());
   EXPECT_FALSE(match_peft_pattern(p, "x.a.q")->has_value());
   EXPECT_FALSE(match_peft_pattern(p, "aXq")->has_value());

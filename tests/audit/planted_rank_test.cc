@@ -47,7 +47,9 @@ TEST_P(PlantedRank, DefaultRuleRecoversItInEveryModule) {
     // The premise, on the values actually stored (after dtype rounding).
     const std::vector<double> sv = m["stored_sv_f64"];
     ASSERT_GE(sv[static_cast<std::size_t>(p.k) - 1], 0.29 * sv[0]) << m["module"];
-    if (p.k < p.r) ASSERT_LT(sv[static_cast<std::size_t>(p.k)], 1e-2 * sv[0]) << m["module"];
+    if (p.k < p.r) {
+      ASSERT_LT(sv[static_cast<std::size_t>(p.k)], 1e-2 * sv[0]) << m["module"];
+    }
   }
 
   Result<Adapter> adapter = open_adapter(dir.path());
@@ -75,9 +77,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Planted{5, 16, "BF16", 2}, Planted{12, 16, "F32", 3},
                       Planted{16, 16, "BF16", 4}, Planted{7, 32, "F16", 5},
                       Planted{24, 64, "BF16", 6}, Planted{2, 4, "BF16", 7}),
-    [](const ::testing::TestParamInfo<Planted>& info) {
-      return "k" + std::to_string(info.param.k) + "_r" + std::to_string(info.param.r) + "_" +
-             info.param.dtype;
+    [](const ::testing::TestParamInfo<Planted>& param_info) {
+      const Planted& q = param_info.param;
+      std::string name = "k";
+      name += std::to_string(q.k) + "_r" + std::to_string(q.r) + "_" + q.dtype;
+      return name;
     });
 
 }  // namespace

@@ -47,7 +47,10 @@ void expect_no_null_numbers(const nlohmann::json& j, const std::string& where) {
 
 std::string histogram(const std::map<int, std::size_t>& counts) {
   std::string s;
-  for (const auto& [k, n] : counts) s += (s.empty() ? "" : ", ") + std::to_string(k) + "×" + std::to_string(n);
+  for (const auto& [k, n] : counts) {
+    if (!s.empty()) s += ", ";
+    s += std::to_string(k) + "×" + std::to_string(n);
+  }
   return s;
 }
 
@@ -77,7 +80,9 @@ TEST_P(RealAudit, SaneReportUnderEveryRule) {
       EXPECT_EQ(m.metrics.untrained, cross_qk) << m.name;
     }
   }
-  if (GetParam() == "distilbert-nestedcls-r8") EXPECT_EQ(untrained, 1u);
+  if (GetParam() == "distilbert-nestedcls-r8") {
+    EXPECT_EQ(untrained, 1u);
+  }
   if (GetParam() == "opencalm1b-f16-r1") {
     for (const AuditModule& m : r.modules) EXPECT_EQ(m.recommended_rank, 1);
   }
@@ -92,7 +97,8 @@ TEST_P(RealAudit, SaneReportUnderEveryRule) {
   EXPECT_EQ(doc["modules"].size(), r.modules.size());
   EXPECT_EQ(doc["rule"], "threshold:0.01");
 
-  std::string row = "| `" + GetParam() + "` | " + std::to_string(r.modules.size()) + " | ";
+  std::string row = "| `";
+  row += GetParam() + "` | " + std::to_string(r.modules.size()) + " | ";
   for (const std::string spec :
        {"threshold:0.01", "energy:0.9", "energy:0.99", "kohya-fro:0.9", "kohya-ratio:4",
         "kohya-cumulative:0.9", "lycoris-ratio:0.1", "lycoris-quantile:0.9", "entropy", "gap",
@@ -124,8 +130,8 @@ TEST_P(RealAudit, SaneReportUnderEveryRule) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shared, RealAudit, ::testing::ValuesIn(kAdapters),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string s = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           std::string s = param_info.param;
                            std::replace(s.begin(), s.end(), '-', '_');
                            return s;
                          });

@@ -15,7 +15,7 @@ RankRule rule(const std::string& spec) {
   return r ? *r : RankRule();
 }
 
-int apply(const std::string& spec, const std::vector<double>& sv, std::size_t max_rank = 100) {
+int rank_of(const std::string& spec, const std::vector<double>& sv, std::size_t max_rank = 100) {
   return rule(spec).apply(sv, max_rank);
 }
 
@@ -55,59 +55,59 @@ TEST(RankRule, ParseErrorsNameTheSyntax) {
 }
 
 TEST(RankRule, KohyaReplicaFromAnchors) {
-  EXPECT_EQ(apply("kohya-ratio:4", kReplica), 4);        // #{σ > 2.5} = 3, +1
-  EXPECT_EQ(apply("kohya-cumulative:0.9", kReplica), 4);  // minimal 3, +1
-  EXPECT_EQ(apply("kohya-fro:0.9", kReplica), 3);         // energy 0.81: minimal 2, +1
+  EXPECT_EQ(rank_of("kohya-ratio:4", kReplica), 4);        // #{σ > 2.5} = 3, +1
+  EXPECT_EQ(rank_of("kohya-cumulative:0.9", kReplica), 4);  // minimal 3, +1
+  EXPECT_EQ(rank_of("kohya-fro:0.9", kReplica), 3);         // energy 0.81: minimal 2, +1
 }
 
 TEST(RankRule, KohyaClampsAndZeroRule) {
   // clamp(idx, 1, n-1) + 1: a criterion met by σ₁ alone still keeps 2.
-  EXPECT_EQ(apply("kohya-ratio:1", kReplica), 2);
+  EXPECT_EQ(rank_of("kohya-ratio:1", kReplica), 2);
   // All values needed: searchsorted gives n−1, idx n → clamp n−1 → +1 = n.
-  EXPECT_EQ(apply("kohya-cumulative:1", kReplica), 8);
+  EXPECT_EQ(rank_of("kohya-cumulative:1", kReplica), 8);
   // Capped at the module's current rank.
-  EXPECT_EQ(apply("kohya-ratio:4", kReplica, 3), 3);
+  EXPECT_EQ(rank_of("kohya-ratio:4", kReplica, 3), 3);
   // n == 1: max(1, min(idx, 0)) + 1 = 2, capped at 1.
-  EXPECT_EQ(apply("kohya-fro:0.5", {2.0}, 1), 1);
+  EXPECT_EQ(rank_of("kohya-fro:0.5", {2.0}, 1), 1);
   // σ₁ ≤ 1e-6 of the unscaled spectrum → 1, whatever the criterion; scale is taken out.
   const std::vector<double> tiny = {5e-7, 4e-7, 3e-7};
   EXPECT_EQ(rule("kohya-fro:0.99").apply(tiny, 3), 1);
   EXPECT_EQ(rule("kohya-fro:0.99").apply(tiny, 3, /*scale=*/1e-3), 3);  // unscaled σ₁ = 5e-4
   // Exactly zero: untrained, 0 (lorank's rule for every rule).
-  EXPECT_EQ(apply("kohya-ratio:4", {0.0, 0.0}), 0);
+  EXPECT_EQ(rank_of("kohya-ratio:4", {0.0, 0.0}), 0);
 }
 
 TEST(RankRule, ThresholdEnergyAndPeft) {
-  EXPECT_EQ(apply("threshold:0.01", kReplica), 8);
-  EXPECT_EQ(apply("threshold:0.1", kReplica), 4);   // σ ≥ 1: 10, 6, 3, 1
-  EXPECT_EQ(apply("threshold:1", kReplica), 1);
+  EXPECT_EQ(rank_of("threshold:0.01", kReplica), 7);  // σ ≥ 0.1: all but 0.05
+  EXPECT_EQ(rank_of("threshold:0.1", kReplica), 4);   // σ ≥ 1: 10, 6, 3, 1
+  EXPECT_EQ(rank_of("threshold:1", kReplica), 1);
   // Energies 100, 136, 145, 146, ... of 146.3525: 0.683, 0.929, 0.991.
-  EXPECT_EQ(apply("energy:0.9", kReplica), 2);
-  EXPECT_EQ(apply("energy:0.99", kReplica), 3);
-  EXPECT_EQ(apply("peft:0.99", kReplica), 3);
-  EXPECT_EQ(apply("energy:1", kReplica), 8);
+  EXPECT_EQ(rank_of("energy:0.9", kReplica), 2);
+  EXPECT_EQ(rank_of("energy:0.99", kReplica), 3);
+  EXPECT_EQ(rank_of("peft:0.99", kReplica), 3);
+  EXPECT_EQ(rank_of("energy:1", kReplica), 8);
   // PEFT's float rank is kohya sv_fro(√t) minus kohya's +1 (anchors §c).
-  EXPECT_EQ(apply("energy:0.81", kReplica) + 1, apply("kohya-fro:0.9", kReplica));
+  EXPECT_EQ(rank_of("energy:0.81", kReplica) + 1, rank_of("kohya-fro:0.9", kReplica));
 }
 
 TEST(RankRule, Lycoris) {
-  EXPECT_EQ(apply("lycoris-ratio:0.25", kReplica), 3);  // #{σ > 2.5}
-  EXPECT_EQ(apply("lycoris-ratio:1", kReplica), 1);     // none > σ₁, then at least 1
+  EXPECT_EQ(rank_of("lycoris-ratio:0.25", kReplica), 3);  // #{σ > 2.5}
+  EXPECT_EQ(rank_of("lycoris-ratio:1", kReplica), 1);     // none > σ₁, then at least 1
   // Σσ = 20.9; cumulative 10, 16, 19, 20, ...: #{cum < 0.9·20.9 = 18.81} = 2, one fewer
   // than the minimal count reaching 0.9 (kohya-cumulative's minimal 3).
-  EXPECT_EQ(apply("lycoris-quantile:0.9", kReplica), 2);
-  EXPECT_EQ(apply("lycoris-quantile:0", kReplica), 1);
+  EXPECT_EQ(rank_of("lycoris-quantile:0.9", kReplica), 2);
+  EXPECT_EQ(rank_of("lycoris-quantile:0", kReplica), 1);
 }
 
 TEST(RankRule, EntropyGapFixed) {
-  EXPECT_EQ(apply("entropy", std::vector<double>(6, 1.0)), 6);
-  EXPECT_EQ(apply("entropy", {1.0, 0.0, 0.0}), 1);
-  EXPECT_EQ(apply("gap", {1.0, 0.9, 0.01, 0.009}), 2);
-  EXPECT_EQ(apply("gap", {3.0}, 1), 1);
-  EXPECT_EQ(apply("gap", {3.0, 1.0, 0.0}), 2);  // the capped gap at the last non-zero value
-  EXPECT_EQ(apply("fixed:4", kReplica), 4);
-  EXPECT_EQ(apply("fixed:64", kReplica, 8), 8);
-  EXPECT_EQ(apply("fixed:4", {0.0, 0.0, 0.0, 0.0}), 0);  // untrained stays 0
+  EXPECT_EQ(rank_of("entropy", std::vector<double>(6, 1.0)), 6);
+  EXPECT_EQ(rank_of("entropy", {1.0, 0.0, 0.0}), 1);
+  EXPECT_EQ(rank_of("gap", {1.0, 0.9, 0.01, 0.009}), 2);
+  EXPECT_EQ(rank_of("gap", {3.0}, 1), 1);
+  EXPECT_EQ(rank_of("gap", {3.0, 1.0, 0.0}), 2);  // the capped gap at the last non-zero value
+  EXPECT_EQ(rank_of("fixed:4", kReplica), 4);
+  EXPECT_EQ(rank_of("fixed:64", kReplica, 8), 8);
+  EXPECT_EQ(rank_of("fixed:4", {0.0, 0.0, 0.0, 0.0}), 0);  // untrained stays 0
 }
 
 TEST(RankRule, NeverAboveCurrentRankNeverZeroWhenTrained) {
