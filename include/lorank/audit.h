@@ -23,7 +23,7 @@ struct AuditModule {
   std::size_t rank = 0, out = 0, in = 0;
   double alpha = 0.0, scale = 1.0;
   std::string scale_rule;
-  std::string dtype;        // of the factors, e.g. "BF16"
+  std::string dtype;  // of the factors, e.g. "BF16"
   bool dora = false;
   std::vector<double> singular_values;  // of scale·B·A, min(rank, out, in) values, descending
   SpectrumMetrics metrics;
@@ -37,15 +37,15 @@ struct AuditModule {
 struct AuditSummary {
   std::size_t modules = 0;
   std::size_t untrained = 0;
-  std::uint64_t lora_params = 0;              // Σ r·(out + in) now
-  std::uint64_t recommended_params = 0;       // Σ k·(out + in) at the recommended ranks
-  std::uint64_t passthrough_params = 0;       // non-LoRA tensors (kept as they are)
-  std::uint64_t file_bytes = 0;               // the weights file now
-  std::uint64_t recommended_bytes = 0;        // estimated at the recommended ranks, same dtype
-  std::uint64_t lora_bytes = 0;               // the factors' bytes now (at their dtype)
-  std::uint64_t recommended_lora_bytes = 0;   // the factors' bytes at the recommended ranks
-  std::uint64_t passthrough_bytes = 0;        // non-LoRA tensors' bytes (unchanged)
-  std::size_t flat = 0;                       // trained modules with σ_n/σ₁ ≥ kFlatTailRatio
+  std::uint64_t lora_params = 0;             // Σ r·(out + in) now
+  std::uint64_t recommended_params = 0;      // Σ k·(out + in) at the recommended ranks
+  std::uint64_t passthrough_params = 0;      // non-LoRA tensors (kept as they are)
+  std::uint64_t file_bytes = 0;              // the weights file now
+  std::uint64_t recommended_bytes = 0;       // estimated at the recommended ranks, same dtype
+  std::uint64_t lora_bytes = 0;              // the factors' bytes now (at their dtype)
+  std::uint64_t recommended_lora_bytes = 0;  // the factors' bytes at the recommended ranks
+  std::uint64_t passthrough_bytes = 0;       // non-LoRA tensors' bytes (unchanged)
+  std::size_t flat = 0;                      // trained modules with σ_n/σ₁ ≥ kFlatTailRatio
   std::map<int, std::size_t> recommended_rank_counts;  // recommended rank → modules
 };
 
@@ -61,15 +61,15 @@ struct AuditTensor {
 };
 
 struct AuditReport {
-  std::string path;        // the weights file
-  std::string format;      // "peft", "kohya", "gguf"
-  std::string container;   // "safetensors", "pytorch", "gguf"
-  std::string config_path; // adapter_config.json, empty if none
+  std::string path;         // the weights file
+  std::string format;       // "peft", "kohya", "gguf"
+  std::string container;    // "safetensors", "pytorch", "gguf"
+  std::string config_path;  // adapter_config.json, empty if none
   std::vector<std::string> warnings;
-  std::string rule;        // the rank rule used, e.g. "threshold:0.01"
-  std::string snap;        // "none", "vllm", "pow2"
-  double tau = 1e-2;       // τ of every module's metrics.threshold_rank
-  std::vector<AuditModule> modules;    // file order
+  std::string rule;                      // the rank rule used, e.g. "threshold:0.01"
+  std::string snap;                      // "none", "vllm", "pow2"
+  double tau = 1e-2;                     // τ of every module's metrics.threshold_rank
+  std::vector<AuditModule> modules;      // file order
   std::vector<AuditTensor> passthrough;  // file order
   AuditSummary summary;
   // A PEFT LoraConfig for the next training run, as pretty JSON ready to paste: r (the most
@@ -79,10 +79,10 @@ struct AuditReport {
 };
 
 struct AuditOptions {
-  RankRule rule;            // default threshold:0.01
+  RankRule rule;  // default threshold:0.01
   Snap snap = Snap::kNone;
-  double tau = 1e-2;        // for SpectrumMetrics::threshold_rank, 0 < tau <= 1
-  unsigned threads = 0;     // for module_spectra; 0 = one per core
+  double tau = 1e-2;     // for SpectrumMetrics::threshold_rank, 0 < tau <= 1
+  unsigned threads = 0;  // for module_spectra; 0 = one per core
 };
 
 // The whole audit: module_spectra, then per module the metrics, names, the rule's rank and

@@ -22,23 +22,23 @@ inline constexpr double kGapFloor = 1e-12;
 // An all-zero (or empty) spectrum is `untrained`: every rank is 0, every ratio 0, no NaN.
 // Every field is finite for finite input.
 struct SpectrumMetrics {
-  std::size_t n = 0;              // number of singular values
-  double sigma1 = 0.0;            // σ₁ = ‖ΔW‖₂
-  double frobenius = 0.0;         // ‖ΔW‖_F = sqrt(Σσᵢ²)
-  double threshold_tau = 1e-2;    // τ used for threshold_rank
-  int threshold_rank = 0;         // #{σᵢ ≥ τ·σ₁}
-  int energy_rank_90 = 0;         // smallest k with Σ_{i≤k}σᵢ² ≥ p·Σσᵢ², p = 0.90
-  int energy_rank_95 = 0;         //   p = 0.95
-  int energy_rank_99 = 0;         //   p = 0.99
-  double entropy_rank = 0.0;      // exp(H(σ/Σσ)), Roy & Vetterli 2007
-  double stable_rank = 0.0;       // ‖ΔW‖²_F / σ₁²
-  int gap_index = 0;              // k maximising σ_k/max(σ_{k+1}, kGapFloor·σ₁), 1-based;
-                                  // the first such k on ties; 0 if n < 2 or untrained
-  double gap_ratio = 0.0;         // that ratio (0 if gap_index == 0)
-  bool gap_capped = false;        // σ_{k+1} < kGapFloor·σ₁ (numerically zero): the ratio is
-                                  // a lower bound of an infinite gap, capped at 1/kGapFloor
-  double tail_ratio = 0.0;        // σ_n/σ₁ (0 if untrained): near 1 means a flat spectrum
-  bool untrained = false;         // σ₁ == 0 (or n == 0)
+  std::size_t n = 0;            // number of singular values
+  double sigma1 = 0.0;          // σ₁ = ‖ΔW‖₂
+  double frobenius = 0.0;       // ‖ΔW‖_F = sqrt(Σσᵢ²)
+  double threshold_tau = 1e-2;  // τ used for threshold_rank
+  int threshold_rank = 0;       // #{σᵢ ≥ τ·σ₁}
+  int energy_rank_90 = 0;       // smallest k with Σ_{i≤k}σᵢ² ≥ p·Σσᵢ², p = 0.90
+  int energy_rank_95 = 0;       //   p = 0.95
+  int energy_rank_99 = 0;       //   p = 0.99
+  double entropy_rank = 0.0;    // exp(H(σ/Σσ)), Roy & Vetterli 2007
+  double stable_rank = 0.0;     // ‖ΔW‖²_F / σ₁²
+  int gap_index = 0;            // k maximising σ_k/max(σ_{k+1}, kGapFloor·σ₁), 1-based;
+                                // the first such k on ties; 0 if n < 2 or untrained
+  double gap_ratio = 0.0;       // that ratio (0 if gap_index == 0)
+  bool gap_capped = false;      // σ_{k+1} < kGapFloor·σ₁ (numerically zero): the ratio is
+                                // a lower bound of an infinite gap, capped at 1/kGapFloor
+  double tail_ratio = 0.0;      // σ_n/σ₁ (0 if untrained): near 1 means a flat spectrum
+  bool untrained = false;       // σ₁ == 0 (or n == 0)
 };
 
 // REQUIRES: `sv` sorted descending, finite, >= 0 (as module_spectra returns them);

@@ -139,8 +139,9 @@ std::string suggested_config(const Adapter& adapter, const std::vector<AuditModu
         untrained));
   }
   if (adapter.peft && adapter.peft->use_dora) {
-    notes.push_back("DoRA adapter: ranks judge the directional update s*B*A only; the "
-                    "magnitude vector is not part of the spectrum");
+    notes.push_back(
+        "DoRA adapter: ranks judge the directional update s*B*A only; the "
+        "magnitude vector is not part of the spectrum");
   }
 
   config["r"] = r;

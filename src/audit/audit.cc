@@ -1,4 +1,6 @@
 // run_audit: spectra → metrics → recommended ranks → summary → advice.
+#include "lorank/audit.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -6,7 +8,6 @@
 #include <filesystem>
 #include <system_error>
 
-#include "lorank/audit.h"
 #include "lorank/module_names.h"
 #include "lorank/spectra.h"
 

@@ -95,8 +95,8 @@ std::vector<std::string> short_names(const std::vector<std::string>& names) {
     std::size_t lcp = out[0].size();
     for (const std::string& s : out) {
       lcp = std::min(lcp, static_cast<std::size_t>(
-                              std::mismatch(out[0].begin(), out[0].begin() + std::min(lcp, s.size()),
-                                            s.begin())
+                              std::mismatch(out[0].begin(),
+                                            out[0].begin() + std::min(lcp, s.size()), s.begin())
                                   .first -
                               out[0].begin()));
     }

@@ -26,12 +26,15 @@ struct RuleInfo {
 
 constexpr std::array<RuleInfo, 11> kRules = {{
     {Kind::kThreshold, "threshold", Param::kRequired, "#{s_i >= tau*s_1}, 0 < tau <= 1"},
-    {Kind::kEnergy, "energy", Param::kRequired, "smallest k with sum_{i<=k} s_i^2 >= p*sum s_i^2, 0 < p <= 1"},
+    {Kind::kEnergy, "energy", Param::kRequired,
+     "smallest k with sum_{i<=k} s_i^2 >= p*sum s_i^2, 0 < p <= 1"},
     {Kind::kPeft, "peft", Param::kRequired, "same as energy:p (PEFT convert_to_lora float rank)"},
     {Kind::kKohyaRatio, "kohya-ratio", Param::kRequired, "kohya sv_ratio, p = s_1/s_k >= 1"},
     {Kind::kKohyaFro, "kohya-fro", Param::kRequired, "kohya sv_fro, Frobenius fraction 0 < p <= 1"},
-    {Kind::kKohyaCumulative, "kohya-cumulative", Param::kRequired, "kohya sv_cumulative, 0 < p <= 1"},
-    {Kind::kLycorisRatio, "lycoris-ratio", Param::kRequired, "LyCORIS ratio, #{s_i > p*s_1}, 0 <= p <= 1"},
+    {Kind::kKohyaCumulative, "kohya-cumulative", Param::kRequired,
+     "kohya sv_cumulative, 0 < p <= 1"},
+    {Kind::kLycorisRatio, "lycoris-ratio", Param::kRequired,
+     "LyCORIS ratio, #{s_i > p*s_1}, 0 <= p <= 1"},
     {Kind::kLycorisQuantile, "lycoris-quantile", Param::kRequired, "LyCORIS quantile, 0 <= p <= 1"},
     {Kind::kEntropy, "entropy", Param::kNone, "round(exp(entropy of s/sum s)), no parameter"},
     {Kind::kGap, "gap", Param::kNone, "index of the largest s_k/s_{k+1}, no parameter"},
@@ -144,8 +147,8 @@ Result<double> parse_number(std::string_view text, std::string_view spec) {
 std::string RankRule::syntax() {
   std::string out;
   for (const RuleInfo& r : kRules) {
-    const std::string head = r.param == Param::kNone ? std::string(r.name)
-                                                     : fmt::format("{}:P", r.name);
+    const std::string head =
+        r.param == Param::kNone ? std::string(r.name) : fmt::format("{}:P", r.name);
     out += fmt::format("  {:<20} {}\n", head, r.help);
   }
   return out;

@@ -28,9 +28,10 @@ Result<Snap> parse_snap(std::string_view name) {
   for (Snap s : {Snap::kNone, Snap::kVllm, Snap::kPow2}) {
     if (snap_name(s) == name) return s;
   }
-  return invalid_argument("unknown snap '{}': choose none, vllm (1, 8, 16, 32, 64, 128, 256, "
-                          "320, 512) or pow2",
-                          name);
+  return invalid_argument(
+      "unknown snap '{}': choose none, vllm (1, 8, 16, 32, 64, 128, 256, "
+      "320, 512) or pow2",
+      name);
 }
 
 int snap_rank(int rank, Snap snap, std::size_t max_rank) {

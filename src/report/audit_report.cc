@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 namespace lorank {
@@ -100,9 +99,8 @@ std::string audit_json(const Adapter& a, const std::vector<std::vector<double>>&
   }
   j["passthrough"] = nlohmann::ordered_json::array();
   for (const TensorView& t : a.passthrough) {
-    j["passthrough"].push_back({{"name", t.name},
-                                {"dtype", dtype_name(t.dtype)},
-                                {"shape", shape_json(t.shape)}});
+    j["passthrough"].push_back(
+        {{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", shape_json(t.shape)}});
   }
   return j.dump(2) + "\n";
 }

@@ -43,10 +43,10 @@ const std::string kPrefix = "base_model.model.model.layers.";
 
 std::filesystem::path write_four_modules(const testing::TempDir& dir, const std::string& config) {
   AdapterBuilder b;
-  diagonal_pair(b, kPrefix + "0.self_attn.q_proj", 16, 16, {1, 0.5, 0.3, 1e-4});      // 3
-  diagonal_pair(b, kPrefix + "0.self_attn.v_proj", 16, 16, {1, 0.5, 0.3, 1e-4});      // 3
-  diagonal_pair(b, kPrefix + "1.self_attn.q_proj", 16, 16, {1, 1e-4, 1e-4, 1e-4});    // 1
-  diagonal_pair(b, kPrefix + "1.self_attn.v_proj", 16, 16, {0, 0, 0, 0});             // untrained
+  diagonal_pair(b, kPrefix + "0.self_attn.q_proj", 16, 16, {1, 0.5, 0.3, 1e-4});    // 3
+  diagonal_pair(b, kPrefix + "0.self_attn.v_proj", 16, 16, {1, 0.5, 0.3, 1e-4});    // 3
+  diagonal_pair(b, kPrefix + "1.self_attn.q_proj", 16, 16, {1, 1e-4, 1e-4, 1e-4});  // 1
+  diagonal_pair(b, kPrefix + "1.self_attn.v_proj", 16, 16, {0, 0, 0, 0});           // untrained
   b.add("base_model.model.score.weight", {2, 16});
   b.config(config);
   b.write(dir.path());
@@ -77,7 +77,8 @@ TEST(SuggestedConfig, PreservesScalesAndCarriesFields) {
   EXPECT_EQ(c["inference_mode"], false);
   EXPECT_EQ(c["use_rslora"], false);
   const std::string key1 = R"(^model\.layers\.1\.self_attn\.q_proj)";
-  EXPECT_EQ(c["rank_pattern"], nlohmann::json({{key1, 1}, {R"(^model\.layers\.1\.self_attn\.v_proj)", 1}}));
+  EXPECT_EQ(c["rank_pattern"],
+            nlohmann::json({{key1, 1}, {R"(^model\.layers\.1\.self_attn\.v_proj)", 1}}));
   EXPECT_EQ(c["alpha_pattern"][key1], 4.0);
   // The untrained module is announced.
   bool noted = false;
@@ -88,14 +89,13 @@ TEST(SuggestedConfig, PreservesScalesAndCarriesFields) {
   EXPECT_EQ(report.summary.recommended_params, (3u + 3 + 1) * 32);
   EXPECT_EQ(report.summary.passthrough_params, 32u);
   EXPECT_EQ(report.summary.lora_bytes, 4u * 4 * 32 * 4);
-  EXPECT_EQ(report.summary.recommended_bytes,
-            report.summary.file_bytes - (16u - 7) * 32 * 4);
+  EXPECT_EQ(report.summary.recommended_bytes, report.summary.file_bytes - (16u - 7) * 32 * 4);
 }
 
 TEST(SuggestedConfig, RsloraAndExistingAlphaPattern) {
   testing::TempDir dir;
-  const AuditReport report = audit(write_four_modules(
-      dir, R"({"r": 4, "lora_alpha": 8, "use_rslora": true,
+  const AuditReport report =
+      audit(write_four_modules(dir, R"({"r": 4, "lora_alpha": 8, "use_rslora": true,
               "alpha_pattern": {"layers.0.self_attn.v_proj": 2}})"));
   EXPECT_DOUBLE_EQ(report.modules[0].scale, 4.0);  // 8/√4
   EXPECT_DOUBLE_EQ(report.modules[1].scale, 1.0);  // 2/√4

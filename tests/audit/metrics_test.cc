@@ -11,8 +11,8 @@ namespace lorank {
 namespace {
 
 void expect_all_finite(const SpectrumMetrics& m) {
-  for (double v : {m.sigma1, m.frobenius, m.entropy_rank, m.stable_rank, m.gap_ratio,
-                   m.tail_ratio}) {
+  for (double v :
+       {m.sigma1, m.frobenius, m.entropy_rank, m.stable_rank, m.gap_ratio, m.tail_ratio}) {
     EXPECT_TRUE(std::isfinite(v));
   }
 }
@@ -41,7 +41,8 @@ TEST(SpectrumMetrics, HandComputedValues) {
 }
 
 TEST(SpectrumMetrics, UntrainedIsAllZeros) {
-  for (const std::vector<double>& sv : {std::vector<double>{}, std::vector<double>{0.0, 0.0, 0.0}}) {
+  for (const std::vector<double>& sv :
+       {std::vector<double>{}, std::vector<double>{0.0, 0.0, 0.0}}) {
     const SpectrumMetrics m = spectrum_metrics(sv);
     EXPECT_TRUE(m.untrained);
     EXPECT_EQ(m.n, sv.size());

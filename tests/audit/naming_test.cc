@@ -66,9 +66,9 @@ TEST(ModuleNames, ShortNamesDropPrefixes) {
                          "lora_unet_unet_up_blocks_0_attn1_to_k"}),
             (std::vector<std::string>{"down_blocks_0_attn1_to_k", "up_blocks_0_attn1_to_k"}));
   // One name is a prefix of another: nothing common to cut at a separator.
-  EXPECT_EQ(short_names({"base_model.model.classifier",
-                         "base_model.model.classifier.modules_to_save"}),
-            (std::vector<std::string>{"classifier", "classifier.modules_to_save"}));
+  EXPECT_EQ(
+      short_names({"base_model.model.classifier", "base_model.model.classifier.modules_to_save"}),
+      (std::vector<std::string>{"classifier", "classifier.modules_to_save"}));
   EXPECT_EQ(short_names({"base_model.model.x.q"}), (std::vector<std::string>{"x.q"}));
   EXPECT_TRUE(short_names({}).empty());
 }
@@ -91,8 +91,7 @@ TEST(ModuleNames, RealAdaptersGetUniqueShortNamesAndLayers) {
     for (const auto& m : j["modules"]) names.push_back(m["module"]);
     const std::vector<std::string> shorts = short_names(names);
     ASSERT_EQ(shorts.size(), names.size());
-    EXPECT_EQ(std::set<std::string>(shorts.begin(), shorts.end()).size(), names.size())
-        << e.path();
+    EXPECT_EQ(std::set<std::string>(shorts.begin(), shorts.end()).size(), names.size()) << e.path();
     for (std::size_t i = 0; i < names.size(); ++i) {
       EXPECT_FALSE(shorts[i].empty());
       EXPECT_TRUE(names[i].ends_with(shorts[i])) << names[i] << " -> " << shorts[i];

@@ -31,11 +31,27 @@ class PlantedRank : public ::testing::TestWithParam<Planted> {};
 TEST_P(PlantedRank, DefaultRuleRecoversItInEveryModule) {
   const Planted p = GetParam();
   testing::TempDir dir;
-  const testing::CommandOutput made = testing::run_command(
-      {"/usr/bin/python3", testing::shared_path("bench/make_adapter.py").string(), "--preset",
-       "tiny", "--r", std::to_string(p.r), "--planted-rank", std::to_string(p.k), "--dtype",
-       p.dtype, "--strong-min", "0.3", "--noise-floor", "1e-3", "--alpha",
-       std::to_string(2 * p.r), "--seed", std::to_string(p.seed), "--out", dir.path().string()});
+  const testing::CommandOutput made =
+      testing::run_command({"/usr/bin/python3",
+                            testing::shared_path("bench/make_adapter.py").string(),
+                            "--preset",
+                            "tiny",
+                            "--r",
+                            std::to_string(p.r),
+                            "--planted-rank",
+                            std::to_string(p.k),
+                            "--dtype",
+                            p.dtype,
+                            "--strong-min",
+                            "0.3",
+                            "--noise-floor",
+                            "1e-3",
+                            "--alpha",
+                            std::to_string(2 * p.r),
+                            "--seed",
+                            std::to_string(p.seed),
+                            "--out",
+                            dir.path().string()});
   ASSERT_EQ(made.exit_code, 0) << "make_adapter.py failed (is /usr/bin/python3 with NumPy "
                                   "installed?):\n"
                                << made.err;
@@ -71,18 +87,17 @@ TEST_P(PlantedRank, DefaultRuleRecoversItInEveryModule) {
   testing::expect_config_preserves_scales(*report);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    MakeAdapter, PlantedRank,
-    ::testing::Values(Planted{1, 8, "F32", 0}, Planted{3, 8, "F16", 1},
-                      Planted{5, 16, "BF16", 2}, Planted{12, 16, "F32", 3},
-                      Planted{16, 16, "BF16", 4}, Planted{7, 32, "F16", 5},
-                      Planted{24, 64, "BF16", 6}, Planted{2, 4, "BF16", 7}),
-    [](const ::testing::TestParamInfo<Planted>& param_info) {
-      const Planted& q = param_info.param;
-      std::string name = "k";
-      name += std::to_string(q.k) + "_r" + std::to_string(q.r) + "_" + q.dtype;
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(MakeAdapter, PlantedRank,
+                         ::testing::Values(Planted{1, 8, "F32", 0}, Planted{3, 8, "F16", 1},
+                                           Planted{5, 16, "BF16", 2}, Planted{12, 16, "F32", 3},
+                                           Planted{16, 16, "BF16", 4}, Planted{7, 32, "F16", 5},
+                                           Planted{24, 64, "BF16", 6}, Planted{2, 4, "BF16", 7}),
+                         [](const ::testing::TestParamInfo<Planted>& param_info) {
+                           const Planted& q = param_info.param;
+                           std::string name = "k";
+                           name += std::to_string(q.k) + "_r" + std::to_string(q.r) + "_" + q.dtype;
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace lorank

@@ -23,10 +23,10 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<std::string> kAdapters = {
-    "distilbert-imdb-r8",    "distilbert-nestedcls-r8", "distilgpt2-fifofalse-r8",
-    "distilgpt2-sft-r16",    "flant5base-medqa-r16",    "gemma3-270m-svg-r4",
-    "gpt2-great-bin-r8",     "gpt2-seqcls-r8",          "opencalm1b-f16-r1",
-    "opt125m-bf16-r16",      "qwen25-05b-r6",           "sd15-textenc-r8",
+    "distilbert-imdb-r8",     "distilbert-nestedcls-r8", "distilgpt2-fifofalse-r8",
+    "distilgpt2-sft-r16",     "flant5base-medqa-r16",    "gemma3-270m-svg-r4",
+    "gpt2-great-bin-r8",      "gpt2-seqcls-r8",          "opencalm1b-f16-r1",
+    "opt125m-bf16-r16",       "qwen25-05b-r6",           "sd15-textenc-r8",
     "sd15-unet-kohyalike-r4", "sd15-unet-peft-r4"};
 
 // Every number in the document is finite (nlohmann writes NaN/Inf as null; no field of the
@@ -99,10 +99,9 @@ TEST_P(RealAudit, SaneReportUnderEveryRule) {
 
   std::string row = "| `";
   row += GetParam() + "` | " + std::to_string(r.modules.size()) + " | ";
-  for (const std::string spec :
-       {"threshold:0.01", "energy:0.9", "energy:0.99", "kohya-fro:0.9", "kohya-ratio:4",
-        "kohya-cumulative:0.9", "lycoris-ratio:0.1", "lycoris-quantile:0.9", "entropy", "gap",
-        "fixed:4"}) {
+  for (const std::string spec : {"threshold:0.01", "energy:0.9", "energy:0.99", "kohya-fro:0.9",
+                                 "kohya-ratio:4", "kohya-cumulative:0.9", "lycoris-ratio:0.1",
+                                 "lycoris-quantile:0.9", "entropy", "gap", "fixed:4"}) {
     AuditOptions options;
     options.rule = *RankRule::parse(spec);
     for (Snap snap : {Snap::kNone, Snap::kVllm, Snap::kPow2}) {

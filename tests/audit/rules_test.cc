@@ -40,11 +40,26 @@ TEST(RankRule, ParseAndToStringRoundTrip) {
 }
 
 TEST(RankRule, ParseErrorsNameTheSyntax) {
-  for (const std::string bad :
-       {"", "thresh:0.1", "threshold", "threshold:", "threshold:abc", "threshold:0.1x",
-        "threshold:0", "threshold:1.5", "threshold:nan", "threshold:inf", "energy:0",
-        "energy:1.01", "kohya-ratio:0.5", "kohya-fro:2", "lycoris-ratio:-0.1", "fixed:0",
-        "fixed:2.5", "entropy:3", "gap:1", "Energy:0.9"}) {
+  for (const std::string bad : {"",
+                                "thresh:0.1",
+                                "threshold",
+                                "threshold:",
+                                "threshold:abc",
+                                "threshold:0.1x",
+                                "threshold:0",
+                                "threshold:1.5",
+                                "threshold:nan",
+                                "threshold:inf",
+                                "energy:0",
+                                "energy:1.01",
+                                "kohya-ratio:0.5",
+                                "kohya-fro:2",
+                                "lycoris-ratio:-0.1",
+                                "fixed:0",
+                                "fixed:2.5",
+                                "entropy:3",
+                                "gap:1",
+                                "Energy:0.9"}) {
     Result<RankRule> r = RankRule::parse(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument) << bad;
@@ -55,7 +70,7 @@ TEST(RankRule, ParseErrorsNameTheSyntax) {
 }
 
 TEST(RankRule, KohyaReplicaFromAnchors) {
-  EXPECT_EQ(rank_of("kohya-ratio:4", kReplica), 4);        // #{σ > 2.5} = 3, +1
+  EXPECT_EQ(rank_of("kohya-ratio:4", kReplica), 4);         // #{σ > 2.5} = 3, +1
   EXPECT_EQ(rank_of("kohya-cumulative:0.9", kReplica), 4);  // minimal 3, +1
   EXPECT_EQ(rank_of("kohya-fro:0.9", kReplica), 3);         // energy 0.81: minimal 2, +1
 }
@@ -113,10 +128,9 @@ TEST(RankRule, EntropyGapFixed) {
 TEST(RankRule, NeverAboveCurrentRankNeverZeroWhenTrained) {
   const std::vector<std::vector<double>> spectra = {
       kReplica, {1.0}, std::vector<double>(8, 0.02), {5.0, 1.0, 0.0, 0.0}, {1e-300, 1e-301}};
-  for (const std::string spec :
-       {"threshold:0.01", "energy:0.9", "peft:1", "kohya-ratio:2", "kohya-fro:0.5",
-        "kohya-cumulative:0.99", "lycoris-ratio:0.5", "lycoris-quantile:1", "entropy", "gap",
-        "fixed:1000"}) {
+  for (const std::string spec : {"threshold:0.01", "energy:0.9", "peft:1", "kohya-ratio:2",
+                                 "kohya-fro:0.5", "kohya-cumulative:0.99", "lycoris-ratio:0.5",
+                                 "lycoris-quantile:1", "entropy", "gap", "fixed:1000"}) {
     for (const auto& sv : spectra) {
       for (std::size_t max_rank = 1; max_rank <= sv.size(); ++max_rank) {
         const int k = rule(spec).apply(sv, max_rank);
