@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lorank/adapter.h"
+#include "lorank/audit.h"
 
 namespace lorank {
 
@@ -15,6 +16,13 @@ namespace lorank {
 // "singular_values"}], "passthrough": [{"name", "dtype", "shape"}]}.
 // REQUIRES: spectra.size() == adapter.modules.size().
 std::string audit_json(const Adapter& adapter, const std::vector<std::vector<double>>& spectra);
+
+// The full audit report as one JSON document (schema: docs/audit.md): "adapter", "rule",
+// "snap", "tau", "summary", "suggested_config" (an object), "modules" (the fields of the
+// spectra-only document above plus short_name, layer, type, metrics, rule_rank,
+// recommended_rank, config_rank) and "passthrough". Never contains NaN or Inf (a
+// non-finite number would be written as null; run_audit produces none).
+std::string audit_json(const AuditReport& report);
 
 // One row per module: name, r, out×in, scale, σ₁ and σ_r/σ₁.
 std::string audit_table(const Adapter& adapter, const std::vector<std::vector<double>>& spectra);
