@@ -95,6 +95,7 @@ std::string legend(int kmax) {
   constexpr double kBox = 26.0;
   Svg svg(kSteps * kBox + 250, 34, "heatmap legend", "legend");
   svg.text(0, 12, "recommended k", "hl");
+  svg.text(0, 28, "(up to max r)", "tk");
   for (int i = 0; i < kSteps; ++i) {
     const double t = static_cast<double>(i + 1) / kSteps;
     svg.rect(90 + i * kBox, 2, kBox, 14, "", sequential_colour(t));
@@ -132,8 +133,10 @@ std::string render_heatmap(const AuditReport& report, const std::vector<TypeGrou
         ++cell.untrained;
       } else {
         cell.max_k = std::max(cell.max_k, m->recommended_rank);
-        kmax = std::max(kmax, m->recommended_rank);
       }
+      // Colour by k relative to the largest current rank: "how much of r is used" reads the
+      // same across adapters, and a uniform k (planted rank) is not all-black.
+      kmax = std::max({kmax, m->recommended_rank, static_cast<int>(m->rank)});
       layers.push_back(layer);
     }
   }
