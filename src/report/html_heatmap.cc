@@ -93,7 +93,7 @@ std::string render_block(const std::vector<TypeGroup>& groups, std::size_t c0, s
 std::string legend(int kmax) {
   constexpr int kSteps = 8;
   constexpr double kBox = 26.0;
-  Svg svg(kSteps * kBox + 250, 34, "heatmap legend", "legend");
+  Svg svg(kSteps * kBox + 300, 34, "heatmap legend", "legend");
   svg.text(0, 12, "recommended k", "hl");
   svg.text(0, 28, "(up to max r)", "tk");
   for (int i = 0; i < kSteps; ++i) {
