@@ -20,7 +20,7 @@ if [[ -z $browser ]]; then
     if command -v "$b" >/dev/null 2>&1; then browser=$(command -v "$b"); break; fi
   done
 fi
-if [[ -z $browser ]]; then
+if [[ -z $browser ]] || ! command -v "$browser" >/dev/null 2>&1; then
   echo "check_html: Chromium is not installed (needed to render the HTML report)." >&2
   echo "check_html: install it with scripts/install-deps.sh or 'apt-get install -y chromium'," >&2
   echo "check_html: or point CHROMIUM at a Chrome/Chromium binary." >&2
