@@ -1,0 +1,159 @@
+// The heatmap section: recommended rank by layer (rows) × module type (columns).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "report/html_sections.h"
+#include "report/svg.h"
+
+namespace lorank::report {
+namespace {
+
+constexpr int kNoLayer = -1;
+constexpr double kLabelWidth = 70.0;    // row labels ("layer 31", "no layer")
+constexpr double kHeaderHeight = 104.0; // rotated column labels
+constexpr double kRightPad = 110.0;     // room for the last rotated label
+constexpr double kMinCell = 12.0, kMaxCell = 76.0;
+
+struct Cell {
+  int max_k = 0;
+  int max_r = 0;
+  std::size_t modules = 0, untrained = 0;
+  std::vector<const AuditModule*> members;
+};
+
+std::string row_label(int layer) {
+  return layer == kNoLayer ? "no layer" : fmt::format("layer {}", layer);
+}
+
+std::string cell_tooltip(const std::string& type, int layer, const Cell& c) {
+  std::string t = fmt::format("{} \u00b7 {}\n", row_label(layer), type);
+  if (c.untrained == c.modules) {
+    t += fmt::format("untrained (r={})", c.max_r);
+  } else {
+    t += fmt::format("recommended k={} (current r={})", c.max_k, c.max_r);
+    if (c.untrained) t += fmt::format(", {} untrained", c.untrained);
+  }
+  if (c.modules > 1) t += fmt::format("\n{} modules, the highest k shown:", c.modules);
+  for (std::size_t i = 0; i < c.members.size() && i < 4; ++i) t += "\n" + c.members[i]->name;
+  if (c.members.size() > 4) t += fmt::format("\n\u2026 and {} more", c.members.size() - 4);
+  return t;
+}
+
+// One heatmap block for columns [c0, c1) of the groups (blocks keep cells readable when an
+// adapter has more module types than fit across the page).
+std::string render_block(const std::vector<TypeGroup>& groups, std::size_t c0, std::size_t c1,
+                         const std::vector<int>& layers,
+                         const std::map<std::pair<int, std::size_t>, Cell>& cells, int kmax) {
+  const std::size_t cols = c1 - c0;
+  const double cw = std::clamp((kContentWidth - kLabelWidth - kRightPad) / static_cast<double>(cols),
+                               kMinCell, kMaxCell);
+  const double rh = std::clamp(1000.0 / static_cast<double>(layers.size()), 5.0, 20.0);
+  const std::size_t label_every = static_cast<std::size_t>(std::ceil(11.0 / rh));
+  const double width = kLabelWidth + static_cast<double>(cols) * cw + kRightPad;
+  const double height = kHeaderHeight + static_cast<double>(layers.size()) * rh + 4;
+  Svg svg(width, height, "recommended rank by layer and module type", "heat");
+  for (std::size_t c = c0; c < c1; ++c) {
+    const double cx = kLabelWidth + static_cast<double>(c - c0) * cw + cw / 2;
+    svg.open_group(groups[c].type);
+    svg.text(cx, kHeaderHeight - 6, shorten(groups[c].type, 24, true), "hl", "start", -38.0);
+    svg.close_group();
+  }
+  for (std::size_t r = 0; r < layers.size(); ++r) {
+    const double y = kHeaderHeight + static_cast<double>(r) * rh;
+    if (r % label_every == 0) svg.text(kLabelWidth - 6, y + rh / 2 + 3.5, row_label(layers[r]), "hr", "end");
+    for (std::size_t c = c0; c < c1; ++c) {
+      const double x = kLabelWidth + static_cast<double>(c - c0) * cw;
+      const auto it = cells.find({layers[r], c});
+      if (it == cells.end()) {
+        svg.rect(x + 0.5, y + 0.5, cw - 1, rh - 1, "hempty");
+        continue;
+      }
+      const Cell& cell = it->second;
+      svg.open_group(cell_tooltip(groups[c].type, layers[r], cell));
+      if (cell.untrained == cell.modules) {
+        svg.rect(x + 0.5, y + 0.5, cw - 1, rh - 1, "huntrained");
+        if (cw >= 16 && rh >= 11) svg.text(x + cw / 2, y + rh / 2 + 3.5, "\u00d7", "hx", "middle");
+      } else {
+        const double t = kmax > 0 ? static_cast<double>(cell.max_k) / kmax : 0.0;
+        svg.rect(x + 0.5, y + 0.5, cw - 1, rh - 1, "", sequential_colour(t));
+        if (cw >= 16 && rh >= 11) {
+          svg.text(x + cw / 2, y + rh / 2 + 3.5, fmt::format("{}", cell.max_k),
+                   sequential_is_dark(t) ? "hv dark" : "hv", "middle");
+        }
+      }
+      svg.close_group();
+    }
+  }
+  return svg.finish();
+}
+
+std::string legend(int kmax) {
+  constexpr int kSteps = 8;
+  constexpr double kBox = 26.0;
+  Svg svg(kSteps * kBox + 300, 34, "heatmap legend", "legend");
+  svg.text(0, 12, "recommended k", "hl");
+  svg.text(0, 28, "(up to max r)", "tk");
+  for (int i = 0; i < kSteps; ++i) {
+    const double t = static_cast<double>(i + 1) / kSteps;
+    svg.rect(90 + i * kBox, 2, kBox, 14, "", sequential_colour(t));
+  }
+  svg.text(90, 28, "1", "tk", "start");
+  svg.text(90 + kSteps * kBox, 28, fmt::format("{}", std::max(kmax, 1)), "tk", "end");
+  const double x = 90 + kSteps * kBox + 16;
+  svg.rect(x, 2, 14, 14, "huntrained");
+  svg.text(x + 18, 13, "untrained", "hl");
+  svg.rect(x + 80, 2.5, 13, 13, "hempty");
+  svg.text(x + 98, 13, "no module", "hl");
+  return svg.finish();
+}
+
+}  // namespace
+
+std::string render_heatmap(const AuditReport& report, const std::vector<TypeGroup>& groups) {
+  std::string out =
+      "<section id=\"heatmap\"><h2>Recommended rank by layer \u00d7 module type</h2>"
+      "<p class=\"note\">Each cell is the recommended rank k of the module at that layer "
+      "(the highest k when several modules share a cell; hover for names). Modules without "
+      "a layer index are in the <i>no layer</i> row.</p>";
+  if (groups.empty()) return out + "<p class=\"empty\">No LoRA modules.</p></section>\n";
+  std::map<std::pair<int, std::size_t>, Cell> cells;
+  std::vector<int> layers;
+  int kmax = 0;
+  for (std::size_t c = 0; c < groups.size(); ++c) {
+    for (const AuditModule* m : groups[c].modules) {
+      const int layer = m->layer < 0 ? kNoLayer : m->layer;
+      Cell& cell = cells[{layer, c}];
+      ++cell.modules;
+      cell.members.push_back(m);
+      cell.max_r = std::max(cell.max_r, static_cast<int>(m->rank));
+      if (m->metrics.untrained) {
+        ++cell.untrained;
+      } else {
+        cell.max_k = std::max(cell.max_k, m->recommended_rank);
+      }
+      // Colour by k relative to the largest current rank: "how much of r is used" reads the
+      // same across adapters, and a uniform k (planted rank) is not all-black.
+      kmax = std::max({kmax, m->recommended_rank, static_cast<int>(m->rank)});
+      layers.push_back(layer);
+    }
+  }
+  std::sort(layers.begin(), layers.end());
+  layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
+  if (!layers.empty() && layers.front() == kNoLayer) {  // "no layer" reads best last
+    layers.erase(layers.begin());
+    layers.push_back(kNoLayer);
+  }
+  const std::size_t per_block = static_cast<std::size_t>(
+      (kContentWidth - kLabelWidth - kRightPad) / kMinCell);
+  out += "<div class=\"heatwrap\">";
+  for (std::size_t c0 = 0; c0 < groups.size(); c0 += per_block) {
+    out += render_block(groups, c0, std::min(groups.size(), c0 + per_block), layers, cells, kmax);
+  }
+  out += "</div>" + legend(kmax) + "</section>\n";
+  return out;
+}
+
+}  // namespace lorank::report
