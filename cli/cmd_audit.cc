@@ -1,4 +1,4 @@
-// `lorank audit PATH`: the exact spectrum of every module of an adapter.
+// `lorank audit PATH`: exact spectra, rank metrics and rank advice for every module.
 #include <fmt/core.h>
 
 #include <memory>
@@ -7,8 +7,10 @@
 
 #include "cli/commands.h"
 #include "lorank/adapter.h"
+#include "lorank/audit.h"
 #include "lorank/audit_report.h"
-#include "lorank/spectra.h"
+#include "lorank/files.h"
+#include "lorank/html_report.h"
 
 namespace lorank::cli {
 namespace {
@@ -16,21 +18,48 @@ namespace {
 struct AuditFlags {
   std::string path;
   std::optional<double> alpha;
+  std::string rule = "threshold:0.01";
+  std::string snap = "none";
+  double tau = 1e-2;
   unsigned threads = 0;
   bool json = false;
+  bool csv = false;
+  std::string html;
 };
 
 int run(const AuditFlags& flags) {
+  if (flags.json && flags.csv) return usage_error("--json and --csv are exclusive");
+  Result<RankRule> rule = RankRule::parse(flags.rule);
+  if (!rule) return usage_error(rule.error().message());
+  Result<Snap> snap = parse_snap(flags.snap);
+  if (!snap) return usage_error(snap.error().message());
+  if (!(flags.tau > 0.0 && flags.tau <= 1.0)) {
+    return usage_error(fmt::format("--tau must be in (0, 1], got {}", flags.tau));
+  }
   AdapterOptions options;
   options.alpha = flags.alpha;
   Result<Adapter> adapter = open_adapter(flags.path, options);
   if (!adapter) return report_failure(adapter.error());
-  for (const std::string& w : adapter->warnings) fmt::print(stderr, "lorank: warning: {}\n", w);
-  SpectraOptions spectra_options;
-  spectra_options.threads = flags.threads;
-  Result<std::vector<std::vector<double>>> spectra = module_spectra(*adapter, spectra_options);
-  if (!spectra) return report_failure(spectra.error());
-  fmt::print("{}", flags.json ? audit_json(*adapter, *spectra) : audit_table(*adapter, *spectra));
+  AuditOptions audit_options;
+  audit_options.rule = *rule;
+  audit_options.snap = *snap;
+  audit_options.tau = flags.tau;
+  audit_options.threads = flags.threads;
+  Result<AuditReport> report = run_audit(*adapter, audit_options);
+  if (!report) return report_failure(report.error());
+  if (!flags.html.empty()) {
+    if (Status s = write_text_file(flags.html, audit_html(*report), /*overwrite=*/true); !s.ok()) {
+      return report_failure(s);
+    }
+  }
+  for (const std::string& w : report->warnings) fmt::print(stderr, "lorank: warning: {}\n", w);
+  if (flags.json) {
+    fmt::print("{}", audit_json(*report));
+  } else if (flags.csv) {
+    fmt::print("{}", audit_csv(*report));
+  } else {
+    fmt::print("{}", audit_table(*report));
+  }
   return kExitOk;
 }
 
@@ -39,15 +68,30 @@ int run(const AuditFlags& flags) {
 void register_audit(CLI::App& app, CommandRegistry& registry) {
   auto flags = std::make_shared<AuditFlags>();
   CLI::App* sub = app.add_subcommand(
-      "audit", "Exact spectrum of every LoRA module of an adapter (PEFT folder or file, kohya "
-               ".safetensors, GGUF), computed from the factors in float64.");
+      "audit", "Exact spectrum, effective ranks and a recommended rank for every LoRA module of "
+               "an adapter (PEFT folder or file, .bin, kohya .safetensors, GGUF), plus a PEFT "
+               "config for the next training run.");
   sub->add_option("path", flags->path, "Adapter folder or weights file")->required();
+  sub->add_option("--rule", flags->rule,
+                  "Rank rule: threshold:TAU | energy:P | peft:P | kohya-ratio:P | kohya-fro:P | "
+                  "kohya-cumulative:P | lycoris-ratio:P | lycoris-quantile:P | entropy | gap | "
+                  "fixed:K (docs/metrics.md)")
+      ->capture_default_str();
+  sub->add_option("--snap", flags->snap, "Round recommended ranks up to what servers accept: "
+                                         "none | vllm | pow2")
+      ->capture_default_str();
+  sub->add_option("--tau", flags->tau, "tau of the threshold-rank metric (#sigma_i >= tau*sigma_1)")
+      ->capture_default_str();
   sub->add_option("--alpha", flags->alpha,
-                  "Alpha to use when the adapter carries none (no adapter_config.json, no "
-                  ".alpha tensors, no adapter.lora.alpha): scale = alpha/r");
+                  "Alpha for adapters that carry none (no adapter_config.json, no .alpha "
+                  "tensors, no adapter.lora.alpha): scale = alpha/r");
   sub->add_option("--threads", flags->threads, "Worker threads (0 = one per core)")
       ->capture_default_str();
-  sub->add_flag("--json", flags->json, "Print one JSON object (schema in docs/cli.md)");
+  sub->add_flag("--json", flags->json, "Print the full report as JSON (schema: docs/audit.md)");
+  sub->add_flag("--csv", flags->csv, "Print one CSV row per module");
+  sub->add_option("--html", flags->html,
+                  "Also write a self-contained HTML report (spectra, heatmap, energy curves, "
+                  "config) to this file");
   registry.add(sub, [flags] { return run(*flags); });
 }
 

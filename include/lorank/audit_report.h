@@ -1,5 +1,5 @@
-// Renderings of an adapter's module spectra: the JSON document scripts read and a terminal
-// table. (The full audit report with metrics and advice builds on these.)
+// Renderings of an audit report for terminals (table), scripts (JSON, CSV). The HTML page is
+// in html_report.h.
 #ifndef LORANK_AUDIT_REPORT_H_
 #define LORANK_AUDIT_REPORT_H_
 
@@ -11,12 +11,6 @@
 
 namespace lorank {
 
-// {"adapter": {"path", "format", "container", "config", "warnings"}, "modules": [{"name",
-// "kind", "rank", "out", "in", "alpha", "scale", "scale_rule", "dtype", "dora",
-// "singular_values"}], "passthrough": [{"name", "dtype", "shape"}]}.
-// REQUIRES: spectra.size() == adapter.modules.size().
-std::string audit_json(const Adapter& adapter, const std::vector<std::vector<double>>& spectra);
-
 // The full audit report as one JSON document (schema: docs/audit.md): "adapter", "rule",
 // "snap", "tau", "summary", "suggested_config" (an object), "modules" (the fields of the
 // spectra-only document above plus short_name, layer, type, metrics, rule_rank,
@@ -24,8 +18,15 @@ std::string audit_json(const Adapter& adapter, const std::vector<std::vector<dou
 // non-finite number would be written as null; run_audit produces none).
 std::string audit_json(const AuditReport& report);
 
-// One row per module: name, r, out×in, scale, σ₁ and σ_r/σ₁.
-std::string audit_table(const Adapter& adapter, const std::vector<std::vector<double>>& spectra);
+// The terminal report: one row per module (short name, r, threshold/energy/entropy ranks,
+// recommended rank, σ₁, a log-spectrum sparkline), the adapter summary, views grouped by
+// module type and by layer, warnings, and the suggested PEFT config.
+std::string audit_table(const AuditReport& report);
+
+// One CSV row per module (RFC 4180 quoting): name, short_name, layer, type, kind, rank, out,
+// in, scale, sigma1, frobenius, threshold_rank, energy_rank_90/95/99, entropy_rank,
+// stable_rank, gap_index, gap_ratio, untrained, rule_rank, recommended_rank, config_rank.
+std::string audit_csv(const AuditReport& report);
 
 }  // namespace lorank
 

@@ -4,6 +4,7 @@
 #include "io/atomic_dir.h"
 #include "io/file.h"
 #include "lorank/adapter.h"
+#include "lorank/files.h"
 #include "lorank/gguf.h"
 #include "lorank/safetensors.h"
 
@@ -41,12 +42,6 @@ std::vector<TensorView> tensors_to_write(const Adapter& a) {
   return out;
 }
 
-Status write_text(const fs::path& path, const std::string& text) {
-  LORANK_ASSIGN_OR_RETURN(io::AtomicFileWriter w, io::AtomicFileWriter::create(path, false));
-  LORANK_RETURN_IF_ERROR(w.append(std::as_bytes(std::span<const char>(text.data(), text.size()))));
-  return w.commit();
-}
-
 bool same_file(const fs::path& a, const fs::path& b) {
   std::error_code ec;
   return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
@@ -65,7 +60,7 @@ Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOp
       LORANK_ASSIGN_OR_RETURN(io::AtomicDirectory dir, io::AtomicDirectory::create(out, options.overwrite));
       LORANK_RETURN_IF_ERROR(write_safetensors(dir.temp_path() / "adapter_model.safetensors", tensors,
                                                a.metadata, SafetensorsWriteOptions{false}));
-      if (a.peft) LORANK_RETURN_IF_ERROR(write_text(dir.temp_path() / "adapter_config.json", a.peft->raw_json));
+      if (a.peft) LORANK_RETURN_IF_ERROR(write_text_file(dir.temp_path() / "adapter_config.json", a.peft->raw_json, false));
       return dir.commit();
     }
     case AdapterFormat::kKohya:

@@ -1,0 +1,155 @@
+// The terminal and CSV renderings of an audit report.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "lorank/audit_report.h"
+#include "lorank/text_chart.h"
+
+namespace lorank {
+namespace {
+
+std::string human_count(std::uint64_t n) {
+  if (n >= 1000000000) return fmt::format("{:.2f}G", n / 1e9);
+  if (n >= 1000000) return fmt::format("{:.2f}M", n / 1e6);
+  if (n >= 1000) return fmt::format("{:.1f}k", n / 1e3);
+  return fmt::format("{}", n);
+}
+
+std::string human_bytes(std::uint64_t n) {
+  if (n >= (1ull << 30)) return fmt::format("{:.2f} GiB", n / double(1ull << 30));
+  if (n >= (1ull << 20)) return fmt::format("{:.1f} MiB", n / double(1ull << 20));
+  if (n >= (1ull << 10)) return fmt::format("{:.1f} KiB", n / double(1ull << 10));
+  return fmt::format("{} B", n);
+}
+
+double percent(std::uint64_t part, std::uint64_t whole) {
+  return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+// Aggregates of recommended ranks for the modules sharing a key (a type or a layer).
+struct Group {
+  std::size_t modules = 0, untrained = 0;
+  std::size_t r_max = 0;
+  int rec_min = 1 << 30, rec_max = 0;
+  double rec_sum = 0.0;
+  void add(const AuditModule& m) {
+    ++modules;
+    r_max = std::max(r_max, m.rank);
+    if (m.metrics.untrained) {
+      ++untrained;
+      return;
+    }
+    rec_min = std::min(rec_min, m.recommended_rank);
+    rec_max = std::max(rec_max, m.recommended_rank);
+    rec_sum += m.recommended_rank;
+  }
+  std::string row(const std::string& key, std::size_t width) const {
+    const std::size_t trained = modules - untrained;
+    const std::string rec = trained ? fmt::format("{:>5.1f}  {:>3}..{:<3}", rec_sum / trained, rec_min, rec_max)
+                                    : fmt::format("{:>5}  {:>8}", "-", "-");
+    return fmt::format("  {:<{}}  {:>7}  {:>4}  {}  {:>9}\n", key, width, modules, r_max, rec,
+                       untrained ? fmt::format("{}", untrained) : "");
+  }
+};
+
+std::string view(const AuditReport& r, bool by_layer) {
+  std::map<std::string, Group> groups;
+  std::map<int, Group> layers;
+  for (const AuditModule& m : r.modules) {
+    if (by_layer) {
+      layers[m.layer].add(m);
+    } else {
+      groups[m.module_type].add(m);
+    }
+  }
+  if (by_layer) {
+    for (const auto& [layer, g] : layers) groups.emplace(layer < 0 ? "(none)" : fmt::format("{:>5}", layer), g);
+  }
+  if (groups.size() <= 1 && by_layer) return "";  // one layer (or none): nothing to show
+  std::size_t width = 6;
+  for (const auto& [key, g] : groups) width = std::max(width, key.size());
+  std::string out = fmt::format("\nBy {}:\n  {:<{}}  {:>7}  {:>4}  {:>5}  {:>8}  {:>9}\n",
+                                by_layer ? "layer" : "module type", by_layer ? "layer" : "type",
+                                width, "modules", "r", "mean", "rec", "untrained");
+  if (by_layer) {
+    for (const auto& [layer, g] : layers) {
+      out += g.row(layer < 0 ? "(none)" : fmt::format("{}", layer), width);
+    }
+  } else {
+    for (const auto& [key, g] : groups) out += g.row(key, width);
+  }
+  return out;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string audit_table(const AuditReport& r) {
+  std::size_t width = 6;
+  for (const AuditModule& m : r.modules) width = std::max(width, m.short_name.size());
+  width = std::min<std::size_t>(width, 60);
+  std::string out = fmt::format("{} ({}, {}) — rule {}{}\n\n", r.path, r.format, r.container, r.rule,
+                                r.snap == "none" ? "" : ", snapped to " + r.snap);
+  out += fmt::format("{:<{}}  {:>4}  {:>4}  {:>4}  {:>4}  {:>6}  {:>4}  {:>10}  {}\n", "module",
+                     width, "r", fmt::format("t{:g}", r.tau), "e90", "e99", "H-rank", "rec",
+                     "sigma_1", "log-spectrum");
+  for (const AuditModule& m : r.modules) {
+    std::string name = m.short_name.size() > width ? "…" + m.short_name.substr(m.short_name.size() - width + 1)
+                                                   : m.short_name;
+    if (m.metrics.untrained) {
+      out += fmt::format("{:<{}}  {:>4}  {:>4}  {:>4}  {:>4}  {:>6}  {:>4}  {:>10}  {}\n", name,
+                         width, m.rank, 0, 0, 0, "0", 0, "0", "untrained (all zero)");
+      continue;
+    }
+    const SpectrumMetrics& x = m.metrics;
+    out += fmt::format("{:<{}}  {:>4}  {:>4}  {:>4}  {:>4}  {:>6.2f}  {:>4}  {:>10.4g}  {}\n", name,
+                       width, m.rank, x.threshold_rank, x.energy_rank_90, x.energy_rank_99,
+                       x.entropy_rank, m.recommended_rank, x.sigma1,
+                       log_sparkline(m.singular_values, 4.0, 32));
+  }
+  const AuditSummary& s = r.summary;
+  out += fmt::format(
+      "\n{} modules ({} untrained, {} flat); LoRA parameters {} -> {} recommended ({:.1f}%); "
+      "file {} -> ~{}\n",
+      s.modules, s.untrained, s.flat, human_count(s.lora_params),
+      human_count(s.recommended_params), percent(s.recommended_params, s.lora_params),
+      human_bytes(s.file_bytes), human_bytes(s.recommended_bytes));
+  std::string counts;
+  for (const auto& [rank, n] : s.recommended_rank_counts) counts += fmt::format(" {}×{}", n, rank);
+  out += "recommended ranks (modules×rank):" + counts + "\n";
+  out += view(r, false);
+  out += view(r, true);
+  out += "\nSuggested PEFT LoraConfig for the next run (keeps every module's scale):\n";
+  out += r.suggested_config + "\n";
+  return out;
+}
+
+std::string audit_csv(const AuditReport& r) {
+  std::string out =
+      "name,short_name,layer,type,kind,rank,out,in,scale,sigma1,frobenius,threshold_rank,"
+      "energy_rank_90,energy_rank_95,energy_rank_99,entropy_rank,stable_rank,gap_index,"
+      "gap_ratio,untrained,rule_rank,recommended_rank,config_rank\n";
+  for (const AuditModule& m : r.modules) {
+    const SpectrumMetrics& x = m.metrics;
+    out += fmt::format("{},{},{},{},{},{},{},{},{:.17g},{:.17g},{:.17g},{},{},{},{},{:.17g},{:.17g},{},{:.17g},{},{},{},{}\n",
+                       csv_field(m.name), csv_field(m.short_name), m.layer, csv_field(m.module_type),
+                       module_kind_name(m.kind), m.rank, m.out, m.in, m.scale, x.sigma1, x.frobenius,
+                       x.threshold_rank, x.energy_rank_90, x.energy_rank_95, x.energy_rank_99,
+                       x.entropy_rank, x.stable_rank, x.gap_index, x.gap_ratio,
+                       x.untrained ? "true" : "false", m.rule_rank, m.recommended_rank, m.config_rank);
+  }
+  return out;
+}
+
+}  // namespace lorank
