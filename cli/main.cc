@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   lorank::cli::CommandRegistry registry;
   lorank::cli::register_demo(app, registry);
   lorank::cli::register_audit(app, registry);
+  lorank::cli::register_compare(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
