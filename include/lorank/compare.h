@@ -64,6 +64,9 @@ struct ModuleComparison {
   std::vector<double> diagonal;  // φ(k, k), k = 1..min(numerical ranks)
   std::size_t top_k = 0;                // k of the headline overlap; 0 when none
   std::optional<double> top_k_overlap;  // φ(top_k, top_k); nullopt = no similarity
+  // What φ(top_k, top_k) would be for unrelated directions: E[φ(i, j)] = max(i, j)/dim for
+  // independent uniformly random subspaces of R^dim (dim = out or in by side).
+  double top_k_chance = 0.0;
   std::vector<double> principal_cosines;  // cos θ_1 ≥ … ≥ cos θ_top_k, in [0, 1]
   // Why there is no similarity ("untrained in A", ...); empty when top_k_overlap is set.
   std::string null_reason;

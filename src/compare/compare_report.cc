@@ -93,6 +93,7 @@ std::string compare_json(const Adapter& a, const Adapter& b, const AdapterCompar
                             {"diagonal", m.diagonal},
                             {"top_k", m.top_k},
                             {"top_k_overlap", optional_json(m.top_k_overlap)},
+                            {"top_k_chance", m.top_k_chance},
                             {"principal_cosines", m.principal_cosines},
                             {"principal_angles_deg", angles},
                             {"null_reason", m.null_reason.empty() ? Json(nullptr) : Json(m.null_reason)}});
@@ -133,7 +134,7 @@ std::string compare_table(const Adapter& a, const Adapter& b, const AdapterCompa
   for (std::size_t k = 1; k <= std::max<std::size_t>(longest, 1) && ks.size() < 5; k *= 2) ks.push_back(k);
   out += fmt::format("{:<{}}  {:>4}  {:>4}", "module", width, "r", "r'");
   for (std::size_t k : ks) out += fmt::format("  {:>9}", fmt::format("phi({},{})", k, k));
-  out += fmt::format("  {:>4}  {:>8}  {}\n", "k", "top-k", "phi(k,k), k = 1..");
+  out += fmt::format("  {:>4}  {:>8}  {:>7}  {}\n", "k", "top-k", "chance", "phi(k,k), k = 1..");
   for (const ModuleComparison& m : c.modules) {
     out += fmt::format("{:<{}}  {:>4}  {:>4}", short_name(m.name), width, m.rank_a, m.rank_b);
     for (std::size_t k : ks) {
@@ -141,9 +142,10 @@ std::string compare_table(const Adapter& a, const Adapter& b, const AdapterCompa
                                     : fmt::format("  {:>9}", "-");
     }
     if (m.top_k_overlap) {
-      out += fmt::format("  {:>4}  {:>8.4f}  {}\n", m.top_k, *m.top_k_overlap, sparkline(m.diagonal));
+      out += fmt::format("  {:>4}  {:>8.4f}  {:>7.4f}  {}\n", m.top_k, *m.top_k_overlap,
+                         m.top_k_chance, sparkline(m.diagonal));
     } else {
-      out += fmt::format("  {:>4}  {:>8}  {}\n", "-", "null", m.null_reason);
+      out += fmt::format("  {:>4}  {:>8}  {:>7}  {}\n", "-", "null", "", m.null_reason);
     }
   }
   const CompareSummary& s = c.summary;

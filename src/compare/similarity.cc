@@ -13,9 +13,9 @@ std::size_t sz(int v) { return static_cast<std::size_t>(v); }
 
 // Why a side has no direction to compare.
 std::string missing_reason(const Directions& d) {
-  if (d.count == 0) return "no singular value (a zero dimension)";
-  if (d.sigma.front() == 0.0) return "untrained (the update B·A is exactly zero)";
-  return "the update is rounding noise (every singular value below the rounding bound)";
+  if (d.count == 0) return "empty (a zero dimension)";
+  if (d.sigma.front() == 0.0) return "untrained (B·A = 0)";
+  return "rounding noise only (every singular value below the rounding bound)";
 }
 
 }  // namespace
@@ -40,6 +40,7 @@ Status similarity(const Directions& a, const Directions& b, const CompareOptions
   m.principal_cosines.clear();
   m.top_k = 0;
   m.top_k_overlap.reset();
+  m.top_k_chance = 0.0;
   m.null_reason.clear();
   if (a.dim != b.dim) {
     return internal_error("directions in {}- and {}-dimensional spaces", a.dim, b.dim);
@@ -48,7 +49,8 @@ Status similarity(const Directions& a, const Directions& b, const CompareOptions
   const int nb = static_cast<int>(b.numerical_rank);
   if (na == 0 || nb == 0) {
     if (na == 0 && nb == 0) {
-      m.null_reason = fmt::format("A: {}; B: {}", missing_reason(a), missing_reason(b));
+      const std::string ra = missing_reason(a), rb = missing_reason(b);
+      m.null_reason = ra == rb ? fmt::format("A and B: {}", ra) : fmt::format("A: {}; B: {}", ra, rb);
     } else {
       m.null_reason = fmt::format("{}: {}", na == 0 ? "A" : "B", missing_reason(na == 0 ? a : b));
     }
@@ -87,6 +89,7 @@ Status similarity(const Directions& a, const Directions& b, const CompareOptions
   k = std::clamp<std::size_t>(k, 1, sz(diag));
   m.top_k = k;
   m.top_k_overlap = m.phi_at(k, k);
+  m.top_k_chance = static_cast<double>(k) / static_cast<double>(dim);
   // Principal angles: cos θ = σ(G[:k, :k]) (Björck & Golub 1973).
   const int ki = static_cast<int>(k);
   ws.small.resize(sz(ki) * sz(ki));

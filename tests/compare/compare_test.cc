@@ -2,6 +2,8 @@
 // identical/reparametrised updates → 1, orthogonal → 0, nested → 1, untrained → null.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -74,6 +76,7 @@ TEST_P(CompareMatchesNumpy, PhiGridTo1e10) {
     }
   }
   EXPECT_LE(worst, kOracleTolerance);
+  std::cout << "[ oracle   ] worst |phi - numpy| = " << worst << ", grid " << want.rank_a << "x" << want.rank_b << "\n";
   ASSERT_TRUE(m.top_k_overlap);
   // Principal angles: Σ cos² θ over the top k is k·φ(k, k).
   double cos2 = 0.0;
