@@ -47,6 +47,7 @@ std::string describe_parse_error(const CLI::App& app, int argc, char** argv,
 void register_demo(CLI::App& app, CommandRegistry& registry);
 void register_audit(CLI::App& app, CommandRegistry& registry);
 void register_experiment(CLI::App& app, CommandRegistry& registry);
+void register_compare(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace lorank::cli
 

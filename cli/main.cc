@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   lorank::cli::register_demo(app, registry);
   lorank::cli::register_audit(app, registry);
   lorank::cli::register_experiment(app, registry);
+  lorank::cli::register_compare(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

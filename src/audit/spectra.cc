@@ -5,28 +5,11 @@
 #include <cmath>
 #include <thread>
 
+#include "adapter/widen_factor.h"
 #include "linalg/lapack.h"
 #include "lorank/spectrum.h"
 
 namespace lorank {
-namespace {
-
-// Widens a factor into `out`, refusing NaN/Inf with the tensor's name and the element.
-Status widen_finite(const TensorView& t, const Adapter& a, std::vector<double>& out) {
-  out.resize(static_cast<std::size_t>(t.numel()));
-  LORANK_RETURN_IF_ERROR(to_double(t, out).with_context(
-      fmt::format("adapter file '{}': tensor '{}'", a.weights_path.string(), t.name)));
-  const auto bad = std::find_if(out.begin(), out.end(), [](double v) { return !std::isfinite(v); });
-  if (bad != out.end()) {
-    return numerical_error("adapter file '{}': tensor '{}' holds {} at element {}; refusing a "
-                           "spectrum of non-finite weights", a.weights_path.string(), t.name,
-                           *bad, bad - out.begin());
-  }
-  return Status();
-}
-
-}  // namespace
-
 Result<std::vector<std::vector<double>>> module_spectra(const Adapter& adapter,
                                                          const SpectraOptions& options) {
   const std::size_t n = adapter.modules.size();
