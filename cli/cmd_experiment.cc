@@ -131,6 +131,51 @@ void register_scaling(CLI::App& experiment, CommandRegistry& registry) {
   registry.add(sub, [flags] { return run_scaling_command(*flags); });
 }
 
+struct SimilarityFlags {
+  SimilarityParams params;
+  std::string true_ranks = "2,4,8";
+  std::string side = "left";
+  bool json = false;
+};
+
+int run_similarity_command(SimilarityFlags& flags) {
+  Result<std::vector<int>> k = parse_int_list(flags.true_ranks, "--true-ranks");
+  if (!k) return usage_error(k.error().message());
+  flags.params.true_ranks = *k;
+  if (flags.side != "left" && flags.side != "right") {
+    return usage_error(fmt::format("--side must be left or right, got '{}'", flags.side));
+  }
+  flags.params.right = flags.side == "right";
+  if (Status s = validate(flags.params); !s.ok()) return usage_error(s.message());
+  Result<SimilarityResult> result = run_similarity(flags.params);
+  if (!result) return report_failure(result.error());
+  fmt::print("{}", flags.json ? similarity_json(*result) : similarity_table(*result));
+  return kExitOk;
+}
+
+void register_similarity(CLI::App& experiment, CommandRegistry& registry) {
+  auto flags = std::make_shared<SimilarityFlags>();
+  SimilarityParams& p = flags->params;
+  CLI::App* sub = experiment.add_subcommand(
+      "similarity", "Hu et al. 2022 §7.2 on our fits: normalised subspace similarity of the top "
+                    "directions learned at r = k and r = factor·k.");
+  sub->add_option("--dim", p.dim, "Target size: dim×dim")->capture_default_str();
+  sub->add_option("--true-ranks", flags->true_ranks, "Comma-separated true ranks k")
+      ->capture_default_str();
+  sub->add_option("--factor", p.factor, "The larger fit's rank is factor·k")->capture_default_str();
+  sub->add_option("--steps", p.steps, "Gradient steps")->capture_default_str();
+  sub->add_option("--lr", p.lr, "Learning rate")->capture_default_str();
+  sub->add_option("--noise", p.noise, "Noise-floor scale")->capture_default_str();
+  sub->add_option("--seed", p.seed, "Target seed (np.random.seed)")->capture_default_str();
+  sub->add_option("--init-seed", p.init_seed, "Seed of A's init (default_rng)")
+      ->capture_default_str();
+  sub->add_option("--side", flags->side, "left (output space, B) or right (input space, A)")
+      ->capture_default_str();
+  sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
+  sub->add_flag("--json", flags->json, "Print one JSON object");
+  registry.add(sub, [flags] { return run_similarity_command(*flags); });
+}
+
 }  // namespace
 
 void register_experiment(CLI::App& app, CommandRegistry& registry) {
@@ -140,6 +185,7 @@ void register_experiment(CLI::App& app, CommandRegistry& registry) {
   register_sweep(*experiment, registry);
   register_noise(*experiment, registry);
   register_scaling(*experiment, registry);
+  register_similarity(*experiment, registry);
 }
 
 }  // namespace lorank::cli

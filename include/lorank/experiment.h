@@ -138,6 +138,40 @@ struct ScalingResult {
 Status validate(const ScalingParams& params);
 Result<ScalingResult> run_scaling(const ScalingParams& params);
 
+// `lorank experiment similarity`: Hu et al. 2022 §7.2 on our own fits. For each true rank k,
+// the demo's target is fitted at r = k and at r = factor·k, and the normalised subspace
+// similarity φ(i, j) = ‖U_iᵀU'_j‖²_F / min(i, j) of their top directions is measured
+// (lorank/compare.h): r = k and r = 4k learn the same top-k directions.
+struct SimilarityParams {
+  int dim = 64;
+  std::vector<int> true_ranks{2, 4, 8};
+  int factor = 4;
+  int steps = 5000;
+  double lr = 0.01;
+  double noise = 0.01;
+  std::uint32_t seed = 42;
+  std::uint64_t init_seed = 0;
+  bool right = false;  // compare right singular directions (A's row space) instead of left
+  unsigned threads = 0;
+};
+
+struct SimilarityRow {
+  int true_rank = 0;
+  int rank_small = 0, rank_large = 0;
+  std::vector<double> diagonal;           // φ(i, i), i = 1..k
+  std::vector<double> principal_cosines;  // cos θ of the top-k subspaces
+  double chance = 0.0;                    // φ(k, k) of unrelated random subspaces: k/dim
+};
+
+struct SimilarityResult {
+  SimilarityParams params;
+  std::vector<SimilarityRow> rows;
+  double seconds = 0.0;
+};
+
+Status validate(const SimilarityParams& params);
+Result<SimilarityResult> run_similarity(const SimilarityParams& params);
+
 }  // namespace lorank
 
 #endif  // LORANK_EXPERIMENT_H_

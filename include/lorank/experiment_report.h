@@ -32,6 +32,14 @@ std::string scaling_table(const ScalingResult& result);
 // "scale", "final_loss", "test_loss", "diverged", "curve": [[step, loss], ...]}], "seconds"}.
 std::string scaling_json(const ScalingResult& result);
 
+// Per true rank k: φ(i, i) between the r = k and r = factor·k fits for i = 1..k, the
+// principal cosines, and the chance level k/dim; then a reading.
+std::string similarity_table(const SimilarityResult& result);
+
+// {"params", "rows": [{"true_rank", "rank_small", "rank_large", "diagonal",
+// "principal_cosines", "chance"}], "seconds"}.
+std::string similarity_json(const SimilarityResult& result);
+
 }  // namespace lorank
 
 #endif  // LORANK_EXPERIMENT_REPORT_H_
