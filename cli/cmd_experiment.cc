@@ -6,12 +6,15 @@
 
 #include "cli/commands.h"
 #include "lorank/experiment.h"
+#include "lorank/experiment_html.h"
 #include "lorank/experiment_report.h"
+#include "lorank/files.h"
 
 namespace lorank::cli {
 namespace {
 
 struct SweepFlags {
+  std::string html;
   SweepParams params;
   std::string true_ranks = "1,2,4,8,16";
   std::string ranks = "1,2,4,8,16,32";
@@ -28,6 +31,9 @@ int run_sweep_command(SweepFlags& flags) {
   if (Status s = validate(flags.params); !s.ok()) return usage_error(s.message());
   Result<SweepResult> result = run_sweep(flags.params);
   if (!result) return report_failure(result.error());
+  if (!flags.html.empty()) {
+    if (Status s = write_text_file(flags.html, sweep_html(*result), true); !s.ok()) return report_failure(s);
+  }
   fmt::print("{}", flags.json ? sweep_json(*result) : sweep_table(*result));
   return kExitOk;
 }
@@ -51,10 +57,12 @@ void register_sweep(CLI::App& experiment, CommandRegistry& registry) {
       ->capture_default_str();
   sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
   sub->add_flag("--json", flags->json, "Print one JSON object");
+  sub->add_option("--html", flags->html, "Also write a self-contained HTML page with the plots");
   registry.add(sub, [flags] { return run_sweep_command(*flags); });
 }
 
 struct NoiseFlags {
+  std::string html;
   NoiseParams params;
   std::string ranks = "4,8,16,32";
   bool json = false;
@@ -67,6 +75,9 @@ int run_noise_command(NoiseFlags& flags) {
   if (Status s = validate(flags.params); !s.ok()) return usage_error(s.message());
   Result<NoiseResult> result = run_noise(flags.params);
   if (!result) return report_failure(result.error());
+  if (!flags.html.empty()) {
+    if (Status s = write_text_file(flags.html, noise_html(*result), true); !s.ok()) return report_failure(s);
+  }
   fmt::print("{}", flags.json ? noise_json(*result) : noise_table(*result));
   return kExitOk;
 }
@@ -90,10 +101,12 @@ void register_noise(CLI::App& experiment, CommandRegistry& registry) {
       ->capture_default_str();
   sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
   sub->add_flag("--json", flags->json, "Print one JSON object");
+  sub->add_option("--html", flags->html, "Also write a self-contained HTML page with the plots");
   registry.add(sub, [flags] { return run_noise_command(*flags); });
 }
 
 struct ScalingFlags {
+  std::string html;
   ScalingParams params;
   std::string ranks = "1,2,4,8,16,32,64";
   bool json = false;
@@ -106,6 +119,9 @@ int run_scaling_command(ScalingFlags& flags) {
   if (Status s = validate(flags.params); !s.ok()) return usage_error(s.message());
   Result<ScalingResult> result = run_scaling(flags.params);
   if (!result) return report_failure(result.error());
+  if (!flags.html.empty()) {
+    if (Status s = write_text_file(flags.html, scaling_html(*result), true); !s.ok()) return report_failure(s);
+  }
   fmt::print("{}", flags.json ? scaling_json(*result) : scaling_table(*result));
   return kExitOk;
 }
@@ -128,10 +144,12 @@ void register_scaling(CLI::App& experiment, CommandRegistry& registry) {
   sub->add_option("--seed", p.seed, "Seed of the data and inits")->capture_default_str();
   sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
   sub->add_flag("--json", flags->json, "Print one JSON object");
+  sub->add_option("--html", flags->html, "Also write a self-contained HTML page with the plots");
   registry.add(sub, [flags] { return run_scaling_command(*flags); });
 }
 
 struct SimilarityFlags {
+  std::string html;
   SimilarityParams params;
   std::string true_ranks = "2,4,8";
   std::string side = "left";
@@ -149,6 +167,9 @@ int run_similarity_command(SimilarityFlags& flags) {
   if (Status s = validate(flags.params); !s.ok()) return usage_error(s.message());
   Result<SimilarityResult> result = run_similarity(flags.params);
   if (!result) return report_failure(result.error());
+  if (!flags.html.empty()) {
+    if (Status s = write_text_file(flags.html, similarity_html(*result), true); !s.ok()) return report_failure(s);
+  }
   fmt::print("{}", flags.json ? similarity_json(*result) : similarity_table(*result));
   return kExitOk;
 }
@@ -173,6 +194,7 @@ void register_similarity(CLI::App& experiment, CommandRegistry& registry) {
       ->capture_default_str();
   sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
   sub->add_flag("--json", flags->json, "Print one JSON object");
+  sub->add_option("--html", flags->html, "Also write a self-contained HTML page with the plots");
   registry.add(sub, [flags] { return run_similarity_command(*flags); });
 }
 
