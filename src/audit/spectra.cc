@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
+#include <numeric>
 #include <thread>
 
 #include "linalg/lapack.h"
@@ -11,18 +11,10 @@
 namespace lorank {
 namespace {
 
-// Widens a factor into `out`, refusing NaN/Inf with the tensor's name and the element.
-Status widen_finite(const TensorView& t, const Adapter& a, std::vector<double>& out) {
-  out.resize(static_cast<std::size_t>(t.numel()));
-  LORANK_RETURN_IF_ERROR(to_double(t, out).with_context(
-      fmt::format("adapter file '{}': tensor '{}'", a.weights_path.string(), t.name)));
-  const auto bad = std::find_if(out.begin(), out.end(), [](double v) { return !std::isfinite(v); });
-  if (bad != out.end()) {
-    return numerical_error("adapter file '{}': tensor '{}' holds {} at element {}; refusing a "
-                           "spectrum of non-finite weights", a.weights_path.string(), t.name,
-                           *bad, bad - out.begin());
-  }
-  return Status();
+// Work of one module's spectrum: the streamed CholeskyQR2 costs ≈ 3·(out + in)·r² flops.
+double module_cost(const LoraModule& m) {
+  const double r = static_cast<double>(m.rank);
+  return (static_cast<double>(m.out) + static_cast<double>(m.in)) * r * r;
 }
 
 }  // namespace
@@ -32,25 +24,35 @@ Result<std::vector<std::vector<double>>> module_spectra(const Adapter& adapter,
   const std::size_t n = adapter.modules.size();
   std::vector<std::vector<double>> spectra(n);
   std::vector<Status> failures(n);
+  // Largest modules first (LPT scheduling): the last modules to start are the cheap ones,
+  // so the workers finish together. Stable, so equal modules keep file order.
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    return module_cost(adapter.modules[x]) > module_cost(adapter.modules[y]);
+  });
   std::atomic<std::size_t> next{0};
-  // Many small factorisations: parallel across modules, one BLAS thread each.
+  // Many small factorisations: parallel across modules, one BLAS thread each (the BLAS
+  // only does the r×r Cholesky, triangular product and core SVD).
   const linalg::BlasThreadsGuard single_blas(1);
   auto worker = [&] {
-    SpectrumWorkspace ws;
-    std::vector<double> a, b;
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+    SpectrumWorkspace ws;  // streams each factor in blocks: O(block·r + r²) doubles
+    for (std::size_t k; (k = next.fetch_add(1)) < n;) {
+      const std::size_t i = order[k];
       const LoraModule& m = adapter.modules[i];
-      Status s = widen_finite(m.A, adapter, a);
-      if (s.ok()) s = widen_finite(m.B, adapter, b);
-      if (s.ok()) {
-        s = ws.compute(b, a, LoraShape{m.out, m.rank, m.in}, m.scale, spectra[i])
-                .with_context(fmt::format("module '{}'", m.name));
-      }
-      failures[i] = std::move(s);
+      failures[i] = ws.compute(m.B, m.A, LoraShape{m.out, m.rank, m.in}, m.scale, spectra[i])
+                        .with_context(fmt::format("adapter file '{}': module '{}' (tensors '{}', "
+                                                  "'{}')", adapter.weights_path.string(), m.name,
+                                                  m.B.name, m.A.name));
+      // Each factor is read by exactly this module: its mapped pages can go, which keeps
+      // the resident set at the modules in flight whatever the file's size.
+      release_tensor_pages(adapter, m.A);
+      release_tensor_pages(adapter, m.B);
     }
   };
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const std::size_t threads = std::clamp<std::size_t>(options.threads ? options.threads : hw, 1, std::max<std::size_t>(n, 1));
+  const std::size_t threads = std::clamp<std::size_t>(options.threads ? options.threads : hw, 1,
+                                                      std::max<std::size_t>(n, 1));
   std::vector<std::thread> pool;
   for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();

@@ -1,4 +1,4 @@
-#include "train/fit_kernels.h"
+#include "linalg/product_kernel.h"
 
 #include <cstring>
 
@@ -24,14 +24,14 @@ inline Vec broadcast(double x) { return Vec{x, x, x, x, x, x, x, x}; }
 // With ld > 0, `pw` is instead W's row i itself (unit column stride, rows ld apart).
 template <int RB, int CB, bool kSubtract>
 inline void tile(double* C, const double* pw, std::size_t ld, const double* X, const double* S,
-                 std::size_t N, std::size_t K, double s, std::size_t i, std::size_t j) {
+                 const Strides& st, std::size_t K, double s, std::size_t i, std::size_t j) {
   Vec acc[RB][CB];
   for (int r = 0; r < RB; ++r) {
     for (int c = 0; c < CB; ++c) acc[r][c] = Vec{};  // not `= {}`: that becomes a memset
   }
   const double* x = X + j;
   const std::size_t w_row = ld ? ld : 1, w_k = ld ? 1 : RB;
-  for (std::size_t k = 0; k < K; ++k, pw += w_k, x += N) {
+  for (std::size_t k = 0; k < K; ++k, pw += w_k, x += st.ldx) {
     Vec xv[CB];
     for (int c = 0; c < CB; ++c) xv[c] = load(x + c * kLanes);
     for (int r = 0; r < RB; ++r) {
@@ -42,11 +42,11 @@ inline void tile(double* C, const double* pw, std::size_t ld, const double* X, c
   const Vec vs = broadcast(s);
   for (int r = 0; r < RB; ++r) {
     for (int c = 0; c < CB; ++c) {
-      const std::size_t off = (i + r) * N + j + c * kLanes;
+      const std::size_t col = j + c * kLanes;
       if constexpr (kSubtract) {
-        store(C + off, vs * acc[r][c] - load(S + off));
+        store(C + (i + r) * st.ldc + col, vs * acc[r][c] - load(S + (i + r) * st.lds + col));
       } else {
-        store(C + off, vs * acc[r][c]);
+        store(C + (i + r) * st.ldc + col, vs * acc[r][c]);
       }
     }
   }
@@ -56,7 +56,7 @@ inline void tile(double* C, const double* pw, std::size_t ld, const double* X, c
 // adjacent, else packed into `packed` first (cheap: RB·K values for N/kLanes·RB·K FMAs).
 template <int RB, bool kSubtract>
 void row_block(double* C, Strided W, const double* X, const double* S, std::size_t N,
-               std::size_t K, double s, std::size_t i, double* packed) {
+               const Strides& st, std::size_t K, double s, std::size_t i, double* packed) {
   const double* pw = W.data + i * W.row_stride;
   std::size_t ld = W.row_stride;
   if (W.col_stride != 1) {
@@ -71,24 +71,24 @@ void row_block(double* C, Strided W, const double* X, const double* S, std::size
   constexpr int kCB = RB <= 2 ? 8 : (RB <= 4 ? 4 : 2);  // ~16 accumulators
   std::size_t j = 0;
   for (; j + kCB * kLanes <= N; j += kCB * kLanes) {
-    tile<RB, kCB, kSubtract>(C, pw, ld, X, S, N, K, s, i, j);
+    tile<RB, kCB, kSubtract>(C, pw, ld, X, S, st, K, s, i, j);
   }
-  for (; j < N; j += kLanes) tile<RB, 1, kSubtract>(C, pw, ld, X, S, N, K, s, i, j);
+  for (; j < N; j += kLanes) tile<RB, 1, kSubtract>(C, pw, ld, X, S, st, K, s, i, j);
 }
 
 template <bool kSubtract>
 void product(double* C, Strided W, const double* X, const double* S, std::size_t M,
-             std::size_t N, std::size_t K, double s, double* packed) {
+             std::size_t N, const Strides& st, std::size_t K, double s, double* packed) {
   std::size_t i = 0;
   if (N <= 2 * kLanes) {
     // Short rows: block more rows so that each X load feeds more FMAs.
-    for (; i + 8 <= M; i += 8) row_block<8, kSubtract>(C, W, X, S, N, K, s, i, packed);
+    for (; i + 8 <= M; i += 8) row_block<8, kSubtract>(C, W, X, S, N, st, K, s, i, packed);
   }
-  for (; i + 4 <= M; i += 4) row_block<4, kSubtract>(C, W, X, S, N, K, s, i, packed);
+  for (; i + 4 <= M; i += 4) row_block<4, kSubtract>(C, W, X, S, N, st, K, s, i, packed);
   switch (M - i) {
-    case 3: row_block<3, kSubtract>(C, W, X, S, N, K, s, i, packed); break;
-    case 2: row_block<2, kSubtract>(C, W, X, S, N, K, s, i, packed); break;
-    case 1: row_block<1, kSubtract>(C, W, X, S, N, K, s, i, packed); break;
+    case 3: row_block<3, kSubtract>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 2: row_block<2, kSubtract>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 1: row_block<1, kSubtract>(C, W, X, S, N, st, K, s, i, packed); break;
     default: break;
   }
 }
@@ -97,10 +97,16 @@ void product(double* C, Strided W, const double* X, const double* S, std::size_t
 
 void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
                        std::size_t N, std::size_t K, double s, double* scratch) {
+  broadcast_product(C, W, X, S, M, N, K, s, scratch, Strides{N, N, N});
+}
+
+void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
+                       std::size_t N, std::size_t K, double s, double* scratch,
+                       const Strides& strides) {
   if (S) {
-    product<true>(C, W, X, S, M, N, K, s, scratch);
+    product<true>(C, W, X, S, M, N, strides, K, s, scratch);
   } else {
-    product<false>(C, W, X, S, M, N, K, s, scratch);
+    product<false>(C, W, X, S, M, N, strides, K, s, scratch);
   }
 }
 

@@ -1,4 +1,5 @@
-// Register-blocked kernels for the LoRA fit's three small products per step.
+// Register-blocked product kernels: the LoRA fit's three small products per step and the
+// Gram matrices / triangular-solve updates of the streaming CholeskyQR2 (r_factor_stream.cc).
 //
 // Every product has the form C[i,:] = s·Σ_k W(i,k)·X[k,:] (− S[i,:]): rows of X are
 // contiguous and long (the vectorised axpy direction), while W is read one scalar at a
@@ -6,8 +7,8 @@
 // transposing the big operand. Row lengths of X, C and S are multiples of kLanes: the
 // caller zero-pads, which leaves the fit bit-for-bit unchanged (padded rows and columns
 // of the target and factors stay exactly zero).
-#ifndef LORANK_TRAIN_FIT_KERNELS_H_
-#define LORANK_TRAIN_FIT_KERNELS_H_
+#ifndef LORANK_LINALG_PRODUCT_KERNEL_H_
+#define LORANK_LINALG_PRODUCT_KERNEL_H_
 
 #include <cstddef>
 
@@ -32,6 +33,18 @@ void broadcast_product(double* C, Strided W, const double* X, const double* S, s
                        std::size_t N, std::size_t K, double s, double* scratch);
 inline std::size_t scratch_size(std::size_t K) { return 8 * K; }
 
+// Row strides (in doubles) of X, C and S for operands that are sub-blocks of wider
+// matrices; the overload above uses N for all three.
+struct Strides {
+  std::size_t ldx;
+  std::size_t ldc;
+  std::size_t lds;
+};
+// As above, with explicit row strides. REQUIRES in addition: N <= each stride.
+void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
+                       std::size_t N, std::size_t K, double s, double* scratch,
+                       const Strides& strides);
+
 // G[k·g_stride + i] = Σ_j X[i,j]·Y[k,j] for i < M, k < K: K dot products per row of X,
 // for products whose output is too narrow to vectorise (E·Aᵀ when r < kLanes).
 // X is M×N, Y is K×N, both row-major. REQUIRES: N % kLanes == 0, 1 <= K < kLanes.
@@ -40,4 +53,4 @@ void row_dots(double* G, std::size_t g_stride, const double* X, const double* Y,
 
 }  // namespace lorank::detail
 
-#endif  // LORANK_TRAIN_FIT_KERNELS_H_
+#endif  // LORANK_LINALG_PRODUCT_KERNEL_H_
