@@ -34,6 +34,11 @@ struct FactorSource {
 bool widen_rows(const FactorSource& f, std::size_t row0, std::size_t rows, double* dst,
                 std::size_t ld, bool transposed);
 
+// Prefetches the stored bytes of rows [row0, row0 + rows) of F into the cache: for a
+// column-major F those are n short runs far apart, too many streams for the hardware
+// prefetcher, so the next block's widening would wait on memory. A hint only.
+void prefetch_rows(const FactorSource& f, std::size_t row0, std::size_t rows);
+
 // kNumerical naming F's first NaN/Inf as "<name>[i, j] is nan" in the caller's row-major
 // indexing (B[i, j] for B, A[i, j] for A = Fᵀ). Slow path, only after widen_rows failed.
 Status nonfinite_error(const FactorSource& f);

@@ -5,6 +5,9 @@
 namespace lorank::detail {
 namespace {
 
+// What a tile does with its accumulators: C = s·acc, C = s·acc − S, or C += s·acc.
+constexpr int kStore = 0, kSubtract = 1, kAccumulate = 2;
+
 // GCC/Clang vector extension: eight doubles, unaligned access through memcpy.
 typedef double Vec __attribute__((vector_size(kLanes * sizeof(double))));
 
@@ -22,7 +25,7 @@ inline Vec broadcast(double x) { return Vec{x, x, x, x, x, x, x, x}; }
 // `pw` holds W's rows i..i+RB-1 packed k-major (pw[k·RB + r] = W(i+r, k)), so the RB
 // broadcasts of one k are adjacent and the loop needs no stride arithmetic.
 // With ld > 0, `pw` is instead W's row i itself (unit column stride, rows ld apart).
-template <int RB, int CB, bool kSubtract>
+template <int RB, int CB, int kMode>
 inline void tile(double* C, const double* pw, std::size_t ld, const double* X, const double* S,
                  const Strides& st, std::size_t K, double s, std::size_t i, std::size_t j) {
   Vec acc[RB][CB];
@@ -43,8 +46,10 @@ inline void tile(double* C, const double* pw, std::size_t ld, const double* X, c
   for (int r = 0; r < RB; ++r) {
     for (int c = 0; c < CB; ++c) {
       const std::size_t col = j + c * kLanes;
-      if constexpr (kSubtract) {
+      if constexpr (kMode == kSubtract) {
         store(C + (i + r) * st.ldc + col, vs * acc[r][c] - load(S + (i + r) * st.lds + col));
+      } else if constexpr (kMode == kAccumulate) {
+        store(C + (i + r) * st.ldc + col, load(C + (i + r) * st.ldc + col) + vs * acc[r][c]);
       } else {
         store(C + (i + r) * st.ldc + col, vs * acc[r][c]);
       }
@@ -54,7 +59,7 @@ inline void tile(double* C, const double* pw, std::size_t ld, const double* X, c
 
 // All column blocks of rows i..i+RB-1. W's rows are read in place when its columns are
 // adjacent, else packed into `packed` first (cheap: RB·K values for N/kLanes·RB·K FMAs).
-template <int RB, bool kSubtract>
+template <int RB, int kMode>
 void row_block(double* C, Strided W, const double* X, const double* S, std::size_t N,
                const Strides& st, std::size_t K, double s, std::size_t i, double* packed) {
   const double* pw = W.data + i * W.row_stride;
@@ -71,24 +76,24 @@ void row_block(double* C, Strided W, const double* X, const double* S, std::size
   constexpr int kCB = RB <= 2 ? 8 : (RB <= 4 ? 4 : 2);  // ~16 accumulators
   std::size_t j = 0;
   for (; j + kCB * kLanes <= N; j += kCB * kLanes) {
-    tile<RB, kCB, kSubtract>(C, pw, ld, X, S, st, K, s, i, j);
+    tile<RB, kCB, kMode>(C, pw, ld, X, S, st, K, s, i, j);
   }
-  for (; j < N; j += kLanes) tile<RB, 1, kSubtract>(C, pw, ld, X, S, st, K, s, i, j);
+  for (; j < N; j += kLanes) tile<RB, 1, kMode>(C, pw, ld, X, S, st, K, s, i, j);
 }
 
-template <bool kSubtract>
+template <int kMode>
 void product(double* C, Strided W, const double* X, const double* S, std::size_t M,
              std::size_t N, const Strides& st, std::size_t K, double s, double* packed) {
   std::size_t i = 0;
   if (N <= 2 * kLanes) {
     // Short rows: block more rows so that each X load feeds more FMAs.
-    for (; i + 8 <= M; i += 8) row_block<8, kSubtract>(C, W, X, S, N, st, K, s, i, packed);
+    for (; i + 8 <= M; i += 8) row_block<8, kMode>(C, W, X, S, N, st, K, s, i, packed);
   }
-  for (; i + 4 <= M; i += 4) row_block<4, kSubtract>(C, W, X, S, N, st, K, s, i, packed);
+  for (; i + 4 <= M; i += 4) row_block<4, kMode>(C, W, X, S, N, st, K, s, i, packed);
   switch (M - i) {
-    case 3: row_block<3, kSubtract>(C, W, X, S, N, st, K, s, i, packed); break;
-    case 2: row_block<2, kSubtract>(C, W, X, S, N, st, K, s, i, packed); break;
-    case 1: row_block<1, kSubtract>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 3: row_block<3, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 2: row_block<2, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 1: row_block<1, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
     default: break;
   }
 }
@@ -104,13 +109,44 @@ void broadcast_product(double* C, Strided W, const double* X, const double* S, s
                        std::size_t N, std::size_t K, double s, double* scratch,
                        const Strides& strides) {
   if (S) {
-    product<true>(C, W, X, S, M, N, strides, K, s, scratch);
+    product<kSubtract>(C, W, X, S, M, N, strides, K, s, scratch);
   } else {
-    product<false>(C, W, X, S, M, N, strides, K, s, scratch);
+    product<kStore>(C, W, X, S, M, N, strides, K, s, scratch);
   }
 }
 
+void broadcast_product_add(double* C, Strided W, const double* X, std::size_t M, std::size_t N,
+                           std::size_t K, double s, double* scratch, const Strides& strides) {
+  product<kAccumulate>(C, W, X, nullptr, M, N, strides, K, s, scratch);
+}
+
 namespace {
+
+template <int... kIndex>
+inline Vec shuffle(Vec a, Vec b) {
+  return __builtin_shufflevector(a, b, kIndex...);
+}
+
+// The 8×8 block at src (rows lds apart) transposed into dst (rows ldd apart).
+[[gnu::always_inline]] inline void transpose_8x8(const double* src, std::size_t lds, double* dst, std::size_t ldd) {
+  Vec r[8], t[8], u[8];
+  for (int i = 0; i < 8; ++i) r[i] = load(src + i * lds);
+  for (int i = 0; i < 8; i += 2) {  // pairs of rows interleaved: even and odd columns
+    t[i] = shuffle<0, 8, 2, 10, 4, 12, 6, 14>(r[i], r[i + 1]);
+    t[i + 1] = shuffle<1, 9, 3, 11, 5, 13, 7, 15>(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {  // quads of rows: columns {0,4}, {1,5}, {2,6}, {3,7}
+    u[i] = shuffle<0, 1, 8, 9, 4, 5, 12, 13>(t[i], t[i + 2]);
+    u[i + 1] = shuffle<0, 1, 8, 9, 4, 5, 12, 13>(t[i + 1], t[i + 3]);
+    u[i + 2] = shuffle<2, 3, 10, 11, 6, 7, 14, 15>(t[i], t[i + 2]);
+    u[i + 3] = shuffle<2, 3, 10, 11, 6, 7, 14, 15>(t[i + 1], t[i + 3]);
+  }
+  // u[q] (rows 0-3) and u[4 + q] (rows 4-7) hold columns c and c + 4, c = {0, 1, 2, 3}[q].
+  for (int q = 0; q < 4; ++q) {
+    store(dst + q * ldd, shuffle<0, 1, 2, 3, 8, 9, 10, 11>(u[q], u[4 + q]));
+    store(dst + (q + 4) * ldd, shuffle<4, 5, 6, 7, 12, 13, 14, 15>(u[q], u[4 + q]));
+  }
+}
 
 template <int K>
 void row_dots_k(double* G, std::size_t g_stride, const double* X, const double* Y, std::size_t M,
@@ -131,6 +167,33 @@ void row_dots_k(double* G, std::size_t g_stride, const double* X, const double* 
 }
 
 }  // namespace
+
+void substitute_panel(double* Q, const double* Y, std::size_t ld, std::size_t P, std::size_t N,
+                      const double* l_data, std::size_t l_stride, const double* inv, double s) {
+  const Vec vs = broadcast(s);
+  for (std::size_t t = 0; t < N; t += kLanes) {
+    Vec q[kLanes];
+    for (std::size_t c = 0; c < P; ++c) {
+      Vec acc = vs * load(Y + c * ld + t);
+      for (std::size_t l = 0; l < c; ++l) acc -= broadcast(l_data[c * l_stride + l]) * q[l];
+      q[c] = acc * broadcast(inv[c]);
+      store(Q + c * ld + t, q[c]);
+    }
+  }
+}
+
+void transpose(const double* src, std::size_t lds, double* dst, std::size_t ldd,
+               std::size_t rows, std::size_t cols) {
+  const std::size_t rows8 = rows / kLanes * kLanes, cols8 = cols / kLanes * kLanes;
+  for (std::size_t i = 0; i < rows8; i += kLanes) {
+    for (std::size_t j = 0; j < cols8; j += kLanes) {
+      transpose_8x8(src + i * lds + j, lds, dst + j * ldd + i, ldd);
+    }
+  }
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = i < rows8 ? cols8 : 0; j < cols; ++j) dst[j * ldd + i] = src[i * lds + j];
+  }
+}
 
 void row_dots(double* G, std::size_t g_stride, const double* X, const double* Y, std::size_t M,
               std::size_t N, std::size_t K) {

@@ -44,6 +44,24 @@ struct Strides {
 void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
                        std::size_t N, std::size_t K, double s, double* scratch,
                        const Strides& strides);
+// C (M×N, row stride strides.ldc) += s · W · X: accumulation, e.g. of a Gram matrix over
+// blocks of rows. strides.lds is unused. REQUIREMENTS as above.
+void broadcast_product_add(double* C, Strided W, const double* X, std::size_t M, std::size_t N,
+                           std::size_t K, double s, double* scratch, const Strides& strides);
+
+// Forward substitution down a panel of P <= kLanes rows of length N, vectorised along the
+// rows: for c = 0..P−1, Q[c,:] = (s·Y[c,:] − Σ_{l<c} L(c, l)·Q[l,:])·inv[c], with
+// L(c, l) = l_data[c·l_stride + l]; rows of Q and Y are ld apart and Y may be Q (s = ±1
+// keeps the scaling exact). The triangular-solve panel of the streamed CholeskyQR2.
+// REQUIRES: N % kLanes == 0.
+void substitute_panel(double* Q, const double* Y, std::size_t ld, std::size_t P, std::size_t N,
+                      const double* l_data, std::size_t l_stride, const double* inv, double s);
+
+// dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols (dst = srcᵀ), in 8×8 register
+// tiles (three rounds of two-source shuffles); remainders element by element.
+// REQUIRES: src and dst do not overlap.
+void transpose(const double* src, std::size_t lds, double* dst, std::size_t ldd,
+               std::size_t rows, std::size_t cols);
 
 // G[k·g_stride + i] = Σ_j X[i,j]·Y[k,j] for i < M, k < K: K dot products per row of X,
 // for products whose output is too narrow to vectorise (E·Aᵀ when r < kLanes).

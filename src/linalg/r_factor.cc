@@ -31,7 +31,7 @@ Status householder(const FactorSource& f, RFactorBuffers& buf, double* r_out) {
 
 std::size_t RFactorBuffers::bytes_reserved() const {
   const std::size_t doubles = x.capacity() + tau.capacity() + rows.capacity() +
-                              cols.capacity() + gram.capacity() + part.capacity() +
+                              cols.capacity() + gram.capacity() +
                               panel.capacity() + scratch.capacity() + inv_diag.capacity() +
                               r1.capacity() + r2.capacity() + work.capacity();
   return doubles * sizeof(double);

@@ -20,7 +20,6 @@ struct RFactorBuffers {
   std::vector<double> rows;     // one block of F, row-major, row length n rounded up to 8
   std::vector<double> cols;     // the same block column-major (triangular solve)
   std::vector<double> gram;     // running Gram matrix (upper triangle, row-major)
-  std::vector<double> part;     // one block's Gram strips
   std::vector<double> panel;    // triangular-solve panel
   std::vector<double> scratch;  // product-kernel packing
   std::vector<double> inv_diag; // 1/R1(j, j)

@@ -33,35 +33,39 @@ constexpr double kMaxSecondFactorDistance = 0.1;
 
 // Bytes of one widened block of F: it and its transpose stay in L2 while the Gram strips
 // and the solve sweep over them several times.
-constexpr std::size_t kBlockBytes = 256 * 1024;
+constexpr std::size_t kBlockBytes = 32 * 1024;
 
 struct Geometry {
   std::size_t m, n;
   std::size_t np;  // n rounded up to kLanes: the kernel's row length
   std::size_t kb;  // rows per block, a multiple of kLanes
+  // Row stride of the column-major copy: kb + kLanes, because a power-of-two stride such
+  // as 512 doubles (4 KiB) maps the rows that one tile reads to the same L1 set.
+  std::size_t ldt;
 };
 
 Geometry geometry(const FactorSource& f) {
-  Geometry g{f.m, f.n, detail::round_up_lanes(f.n), 0};
+  Geometry g{f.m, f.n, detail::round_up_lanes(f.n), 0, 0};
   const std::size_t target = kBlockBytes / (g.np * sizeof(double));
   g.kb = std::min(detail::round_up_lanes(std::max<std::size_t>(target, kLanes)),
                   detail::round_up_lanes(f.m));
+  g.ldt = g.kb + kLanes;
   return g;
 }
 
-// gram[i·np + j] += Σ_k W(i, k)·X(k, j) for j ≥ i (upper triangle, row-major), where X is
-// the block's row-major rows (kb×np) and W = Xᵀ given by `w` (packed or in place). Strips
-// of 8 rows start at their diagonal, so the symmetric product costs ≈ kb·n² flops, not 2×.
-void add_gram(const Geometry& g, Strided w, const double* x, std::vector<double>& part,
-              std::vector<double>& gram, std::vector<double>& scratch) {
+// gram[i·np + j] += Σ_k W(i, k)·X(k, j) on and above the diagonal (row-major), where X is
+// the block's row-major rows (kb×np) and W = Xᵀ (the column-major copy, in place). Strips
+// of 32 rows start at their diagonal block: ≈ 0.75·kb·n²·2 flops for n = 64 instead of
+// 2·kb·n², and every tile is the kernel's widest (4 rows × 32 columns).
+void add_gram(const Geometry& g, Strided w, const double* x, std::vector<double>& gram,
+              std::vector<double>& scratch) {
+  constexpr std::size_t kStrip = 4 * kLanes;
   const std::size_t np = g.np;
-  for (std::size_t i0 = 0; i0 < np; i0 += kLanes) {
+  for (std::size_t i0 = 0; i0 < np; i0 += kStrip) {
     const Strided strip{w.data + i0 * w.row_stride, w.row_stride, w.col_stride};
-    broadcast_product(part.data() + i0 * np + i0, strip, x + i0, nullptr, kLanes, np - i0, g.kb,
-                      1.0, scratch.data(), Strides{np, np, np});
-  }
-  for (std::size_t i = 0; i < np; ++i) {
-    for (std::size_t j = i; j < np; ++j) gram[i * np + j] += part[i * np + j];
+    detail::broadcast_product_add(gram.data() + i0 * np + i0, strip, x + i0,
+                                  std::min(kStrip, np - i0), np - i0, g.kb, 1.0, scratch.data(),
+                                  Strides{np, np, np});
   }
 }
 
@@ -77,26 +81,31 @@ bool take_gram(const Geometry& g, const std::vector<double>& gram, std::vector<d
   return true;
 }
 
-// Rows [row0, row0 + rows) of F into buf.rows (kb×np, row-major) with zero padding:
-// padded rows and columns add nothing to FᵀF. False on NaN/Inf.
-bool load_rows(const FactorSource& f, const Geometry& g, std::size_t row0, std::size_t rows,
-               RFactorBuffers& buf) {
-  const bool finite = widen_rows(f, row0, rows, buf.rows.data(), g.np, false);
-  for (std::size_t i = 0; i < g.kb; ++i) {
-    const std::size_t from = i < rows ? g.n : 0;
-    std::fill(buf.rows.data() + i * g.np + from, buf.rows.data() + (i + 1) * g.np, 0.0);
+// Rows [row0, row0 + rows) of F widened into buf.cols (np×kb, column-major, ld ldt) and,
+// with `need_rows`, also into buf.rows (kb×np, row-major; else it may hold anything).
+// Only F's own layout is widened (a
+// contiguous, vectorised conversion); the other is an in-register transpose of doubles.
+// Padding rows and columns are zero: they add nothing to a Gram matrix and stay zero
+// through the solve. False on NaN/Inf.
+bool load_block(const FactorSource& f, const Geometry& g, std::size_t row0, std::size_t rows,
+                bool need_rows, RFactorBuffers& buf) {
+  double* x = buf.rows.data();
+  double* xt = buf.cols.data();
+  const bool row_major = f.layout == Layout::kRowMajor;
+  const bool finite = row_major ? widen_rows(f, row0, rows, x, g.np, false)
+                                : widen_rows(f, row0, rows, xt, g.ldt, true);
+  if (row_major) {
+    for (std::size_t i = 0; i < g.kb; ++i) {
+      std::fill(x + i * g.np + (i < rows ? g.n : 0), x + (i + 1) * g.np, 0.0);
+    }
+    detail::transpose(x, g.np, xt, g.ldt, g.kb, g.np);
+  } else {
+    for (std::size_t j = 0; j < g.np; ++j) {
+      std::fill(xt + j * g.ldt + (j < g.n ? rows : 0), xt + j * g.ldt + g.kb, 0.0);
+    }
+    if (need_rows) detail::transpose(xt, g.ldt, x, g.np, g.np, g.kb);
   }
   return finite;
-}
-
-// The same block column-major into buf.cols (np×kb; rows n..np and columns rows..kb zero).
-void load_cols(const FactorSource& f, const Geometry& g, std::size_t row0, std::size_t rows,
-               RFactorBuffers& buf) {
-  widen_rows(f, row0, rows, buf.cols.data(), g.kb, true);  // finiteness checked in pass 1
-  for (std::size_t j = 0; j < g.np; ++j) {
-    const std::size_t from = j < g.n ? rows : 0;
-    std::fill(buf.cols.data() + j * g.kb + from, buf.cols.data() + (j + 1) * g.kb, 0.0);
-  }
 }
 
 // buf.cols := (block·R₁⁻¹)ᵀ, i.e. solves Q·R₁ = X row by row (forward substitution), in
@@ -105,43 +114,21 @@ void load_cols(const FactorSource& f, const Geometry& g, std::size_t row0, std::
 // directly, vectorised along the block's rows. Multiplying by 1/R₁(j, j) instead of
 // dividing adds one rounding per element (the γ_n bound becomes γ_{n+1}).
 void solve_block(const Geometry& g, RFactorBuffers& buf) {
-  const std::size_t n = g.n, kb = g.kb;
+  const std::size_t n = g.n, kb = g.kb, ld = g.ldt;
   double* q = buf.cols.data();
   const double* r = buf.r1.data();
   for (std::size_t p0 = 0; p0 < n; p0 += kLanes) {
     const std::size_t pm = std::min(kLanes, n - p0);
+    const double* y = q + p0 * ld;
+    double sign = 1.0;
     if (p0 > 0) {  // panel = Q_{<p}·R₁(<p, p) − X_p = −(X_p − Q_{<p}·R₁(<p, p))
-      broadcast_product(buf.panel.data(), Strided{r + p0 * n, n, 1}, q, q + p0 * kb, pm, kb, p0,
-                        1.0, buf.scratch.data(), Strides{kb, kb, kb});
+      broadcast_product(buf.panel.data(), Strided{r + p0 * n, n, 1}, q, y, pm, kb, p0, 1.0,
+                        buf.scratch.data(), Strides{ld, ld, ld});
+      y = buf.panel.data();
+      sign = -1.0;
     }
-    for (std::size_t c = 0; c < pm; ++c) {
-      const std::size_t j = p0 + c;
-      double* qj = q + j * kb;
-      if (p0 > 0) {
-        const double* y = buf.panel.data() + c * kb;
-        for (std::size_t t = 0; t < kb; ++t) qj[t] = -y[t];
-      }
-      for (std::size_t l = p0; l < j; ++l) {
-        const double coef = r[j * n + l];
-        const double* ql = q + l * kb;
-        for (std::size_t t = 0; t < kb; ++t) qj[t] -= coef * ql[t];
-      }
-      const double inv = buf.inv_diag[j];
-      for (std::size_t t = 0; t < kb; ++t) qj[t] *= inv;
-    }
-  }
-}
-
-// buf.rows := buf.cols transposed (kb×np row-major), in 8×8 tiles.
-void cols_to_rows(const Geometry& g, RFactorBuffers& buf) {
-  for (std::size_t j0 = 0; j0 < g.np; j0 += kLanes) {
-    for (std::size_t k0 = 0; k0 < g.kb; k0 += kLanes) {
-      for (std::size_t j = j0; j < j0 + kLanes; ++j) {
-        for (std::size_t k = k0; k < k0 + kLanes; ++k) {
-          buf.rows[k * g.np + j] = buf.cols[j * g.kb + k];
-        }
-      }
-    }
+    detail::substitute_panel(q + p0 * ld, y, ld, pm, kb, r + p0 * n + p0, n,
+                             buf.inv_diag.data() + p0, sign);
   }
 }
 
@@ -167,21 +154,20 @@ Result<bool> cholesky_qr_stream(const FactorSource& f, SpectrumMethod method,
   const Geometry g = geometry(f);
   const int n = static_cast<int>(g.n);
   grow(buf.rows, g.kb * g.np);
-  grow(buf.cols, g.np * g.kb);
-  grow(buf.part, g.np * g.np);
-  grow(buf.panel, kLanes * g.kb);
+  grow(buf.cols, g.np * g.ldt);
+  grow(buf.panel, kLanes * g.ldt);
   grow(buf.scratch, detail::scratch_size(g.kb));
   grow(buf.inv_diag, g.n);
   grow(buf.r1, g.n * g.n);
   grow(buf.r2, g.n * g.n);
   buf.gram.assign(g.np * g.np, 0.0);
 
-  // Pass 1: G₁ = FᵀF; W = Xᵀ is packed from the row-major block by the kernel.
+  // Pass 1: G₁ = FᵀF, W = Xᵀ read in place from the column-major copy.
   for (std::size_t row0 = 0; row0 < g.m; row0 += g.kb) {
     const std::size_t rows = std::min(g.kb, g.m - row0);
-    if (!load_rows(f, g, row0, rows, buf)) return nonfinite_error(f);
-    add_gram(g, Strided{buf.rows.data(), 1, g.np}, buf.rows.data(), buf.part, buf.gram,
-             buf.scratch);
+    if (row0 + rows < g.m) prefetch_rows(f, row0 + rows, std::min(g.kb, g.m - row0 - rows));
+    if (!load_block(f, g, row0, rows, true, buf)) return nonfinite_error(f);
+    add_gram(g, Strided{buf.cols.data(), g.ldt, 1}, buf.rows.data(), buf.gram, buf.scratch);
   }
   if (!take_gram(g, buf.gram, buf.r1)) return false;
   if (!potrf_upper(n, buf.r1.data(), n).ok()) return false;  // singular or indefinite
@@ -193,11 +179,10 @@ Result<bool> cholesky_qr_stream(const FactorSource& f, SpectrumMethod method,
     for (std::size_t j = 0; j < g.n; ++j) buf.inv_diag[j] = 1.0 / buf.r1[j * g.n + j];
     buf.gram.assign(g.np * g.np, 0.0);
     for (std::size_t row0 = 0; row0 < g.m; row0 += g.kb) {
-      load_cols(f, g, row0, std::min(g.kb, g.m - row0), buf);
+      load_block(f, g, row0, std::min(g.kb, g.m - row0), false, buf);  // finite: pass 1
       solve_block(g, buf);
-      cols_to_rows(g, buf);
-      add_gram(g, Strided{buf.cols.data(), g.kb, 1}, buf.rows.data(), buf.part, buf.gram,
-               buf.scratch);
+      detail::transpose(buf.cols.data(), g.ldt, buf.rows.data(), g.np, g.np, g.kb);
+      add_gram(g, Strided{buf.cols.data(), g.ldt, 1}, buf.rows.data(), buf.gram, buf.scratch);
     }
     if (!take_gram(g, buf.gram, buf.r2)) return false;
     if (!potrf_upper(n, buf.r2.data(), n).ok()) return false;
