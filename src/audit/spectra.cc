@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <numeric>
 #include <thread>
 
@@ -15,6 +16,26 @@ namespace {
 double module_cost(const LoraModule& m) {
   const double r = static_cast<double>(m.rank);
   return (static_cast<double>(m.out) + static_cast<double>(m.in)) * r * r;
+}
+
+// After a kNumerical failure: if a factor holds NaN/Inf, the error names the tensor and
+// its flat element (A first, as the file's reader sees them); else `status` unchanged.
+// Slow path (widens both factors whole), taken once per failing module.
+Status name_nonfinite(const Adapter& adapter, const LoraModule& m, Status status) {
+  if (status.code() != StatusCode::kNumerical) return status;
+  std::vector<double> values;
+  for (const TensorView* t : {&m.A, &m.B}) {
+    values.resize(static_cast<std::size_t>(t->numel()));
+    if (!to_double(*t, values).ok()) continue;
+    const auto bad =
+        std::find_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); });
+    if (bad != values.end()) {
+      return numerical_error("adapter file '{}': tensor '{}' holds {} at element {}; refusing "
+                             "a spectrum of non-finite weights", adapter.weights_path.string(),
+                             t->name, *bad, bad - values.begin());
+    }
+  }
+  return status;
 }
 
 }  // namespace
@@ -40,10 +61,12 @@ Result<std::vector<std::vector<double>>> module_spectra(const Adapter& adapter,
     for (std::size_t k; (k = next.fetch_add(1)) < n;) {
       const std::size_t i = order[k];
       const LoraModule& m = adapter.modules[i];
-      failures[i] = ws.compute(m.B, m.A, LoraShape{m.out, m.rank, m.in}, m.scale, spectra[i])
-                        .with_context(fmt::format("adapter file '{}': module '{}' (tensors '{}', "
-                                                  "'{}')", adapter.weights_path.string(), m.name,
-                                                  m.B.name, m.A.name));
+      Status s = ws.compute(m.B, m.A, LoraShape{m.out, m.rank, m.in}, m.scale, spectra[i]);
+      if (!s.ok()) {
+        s = name_nonfinite(adapter, m, std::move(s))
+                .with_context(fmt::format("module '{}'", m.name));
+      }
+      failures[i] = std::move(s);
       // Each factor is read by exactly this module: its mapped pages can go, which keeps
       // the resident set at the modules in flight whatever the file's size.
       release_tensor_pages(adapter, m.A);
