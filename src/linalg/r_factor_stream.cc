@@ -11,6 +11,7 @@
 // property the CholeskyQR2 analysis needs; R₁⁻¹ is never formed (ε·κ·‖F‖ error).
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "linalg/lapack.h"
 #include "linalg/product_kernel.h"
@@ -55,17 +56,24 @@ Geometry geometry(const FactorSource& f) {
 
 // gram[i·np + j] += Σ_k W(i, k)·X(k, j) on and above the diagonal (row-major), where X is
 // the block's row-major rows (kb×np) and W = Xᵀ (the column-major copy, in place). Strips
-// of 32 rows start at their diagonal block: ≈ 0.75·kb·n²·2 flops for n = 64 instead of
-// 2·kb·n², and every tile is the kernel's widest (4 rows × 32 columns).
+// of 16 rows start at their diagonal block, so at n = 64 the work is 0.625 of the full
+// product. Each strip is cut into a part whose width is a multiple of 32 and a rest
+// narrower than 32: the kernel then runs its 4×32 tiles on the first and its 8-row tiles
+// on the second (a 4-row tile over a rest of 8 or 16 columns would waste half the loads).
 void add_gram(const Geometry& g, Strided w, const double* x, std::vector<double>& gram,
               std::vector<double>& scratch) {
-  constexpr std::size_t kStrip = 4 * kLanes;
+  constexpr std::size_t kStrip = 2 * kLanes, kWide = 4 * kLanes;
   const std::size_t np = g.np;
   for (std::size_t i0 = 0; i0 < np; i0 += kStrip) {
     const Strided strip{w.data + i0 * w.row_stride, w.row_stride, w.col_stride};
-    detail::broadcast_product_add(gram.data() + i0 * np + i0, strip, x + i0,
-                                  std::min(kStrip, np - i0), np - i0, g.kb, 1.0, scratch.data(),
-                                  Strides{np, np, np});
+    const std::size_t rows = std::min(kStrip, np - i0);
+    const std::size_t width = np - i0;
+    const std::size_t wide = width / kWide * kWide;
+    for (const auto& [j0, cols] : {std::pair{i0, wide}, std::pair{i0 + wide, width - wide}}) {
+      if (cols == 0) continue;
+      detail::broadcast_product_add(gram.data() + i0 * np + j0, strip, x + j0, rows, cols, g.kb,
+                                    1.0, scratch.data(), Strides{np, np, np});
+    }
   }
 }
 
