@@ -111,7 +111,8 @@ MappedFile::~MappedFile() { reset(); }
 void MappedFile::release_pages(std::span<const std::byte> range) const {
   const auto base = reinterpret_cast<std::uintptr_t>(data_);
   const auto first = reinterpret_cast<std::uintptr_t>(range.data());
-  if (range.empty() || first < base || first - base > size_ || range.size() > size_ - (first - base)) {
+  if (range.empty() || first < base || first - base > size_ ||
+      range.size() > size_ - (first - base)) {
     return;  // not (entirely) ours: never advise memory this object does not map
   }
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));

@@ -127,10 +127,9 @@ inline Vec shuffle(Vec a, Vec b) {
   return __builtin_shufflevector(a, b, kIndex...);
 }
 
-// The 8×8 block at src (rows lds apart) transposed into dst (rows ldd apart).
-[[gnu::always_inline]] inline void transpose_8x8(const double* src, std::size_t lds, double* dst, std::size_t ldd) {
-  Vec r[8], t[8], u[8];
-  for (int i = 0; i < 8; ++i) r[i] = load(src + i * lds);
+// r[0..7] (rows of an 8×8 block) transposed in registers: on return r[j] is column j.
+[[gnu::always_inline]] inline void transpose_registers(Vec r[8]) {
+  Vec t[8], u[8];
   for (int i = 0; i < 8; i += 2) {  // pairs of rows interleaved: even and odd columns
     t[i] = shuffle<0, 8, 2, 10, 4, 12, 6, 14>(r[i], r[i + 1]);
     t[i + 1] = shuffle<1, 9, 3, 11, 5, 13, 7, 15>(r[i], r[i + 1]);
@@ -143,9 +142,18 @@ inline Vec shuffle(Vec a, Vec b) {
   }
   // u[q] (rows 0-3) and u[4 + q] (rows 4-7) hold columns c and c + 4, c = {0, 1, 2, 3}[q].
   for (int q = 0; q < 4; ++q) {
-    store(dst + q * ldd, shuffle<0, 1, 2, 3, 8, 9, 10, 11>(u[q], u[4 + q]));
-    store(dst + (q + 4) * ldd, shuffle<4, 5, 6, 7, 12, 13, 14, 15>(u[q], u[4 + q]));
+    r[q] = shuffle<0, 1, 2, 3, 8, 9, 10, 11>(u[q], u[4 + q]);
+    r[q + 4] = shuffle<4, 5, 6, 7, 12, 13, 14, 15>(u[q], u[4 + q]);
   }
+}
+
+// The 8×8 block at src (rows lds apart) transposed into dst (rows ldd apart).
+[[gnu::always_inline]] inline void transpose_8x8(const double* src, std::size_t lds,
+                                                 double* dst, std::size_t ldd) {
+  Vec r[8];
+  for (int i = 0; i < 8; ++i) r[i] = load(src + i * lds);
+  transpose_registers(r);
+  for (int i = 0; i < 8; ++i) store(dst + i * ldd, r[i]);
 }
 
 template <int K>
@@ -169,15 +177,20 @@ void row_dots_k(double* G, std::size_t g_stride, const double* X, const double* 
 }  // namespace
 
 void substitute_panel(double* Q, const double* Y, std::size_t ld, std::size_t P, std::size_t N,
-                      const double* l_data, std::size_t l_stride, const double* inv, double s) {
+                      const double* l_data, std::size_t l_stride, const double* inv, double s,
+                      double* T, std::size_t ldt) {
   const Vec vs = broadcast(s);
   for (std::size_t t = 0; t < N; t += kLanes) {
-    Vec q[kLanes];
+    Vec q[kLanes] = {};
     for (std::size_t c = 0; c < P; ++c) {
       Vec acc = vs * load(Y + c * ld + t);
       for (std::size_t l = 0; l < c; ++l) acc -= broadcast(l_data[c * l_stride + l]) * q[l];
       q[c] = acc * broadcast(inv[c]);
       store(Q + c * ld + t, q[c]);
+    }
+    if (T) {  // the same 8×8 block, transposed while it is in registers
+      transpose_registers(q);
+      for (std::size_t i = 0; i < kLanes; ++i) store(T + (t + i) * ldt, q[i]);
     }
   }
 }

@@ -53,9 +53,12 @@ void broadcast_product_add(double* C, Strided W, const double* X, std::size_t M,
 // rows: for c = 0..P−1, Q[c,:] = (s·Y[c,:] − Σ_{l<c} L(c, l)·Q[l,:])·inv[c], with
 // L(c, l) = l_data[c·l_stride + l]; rows of Q and Y are ld apart and Y may be Q (s = ±1
 // keeps the scaling exact). The triangular-solve panel of the streamed CholeskyQR2.
+// With T non-null, also writes the panel transposed and zero-padded to kLanes columns:
+// T[t·ldt + c] = Q[c, t] for c < kLanes (0 for c >= P), saving a separate transposition.
 // REQUIRES: N % kLanes == 0.
 void substitute_panel(double* Q, const double* Y, std::size_t ld, std::size_t P, std::size_t N,
-                      const double* l_data, std::size_t l_stride, const double* inv, double s);
+                      const double* l_data, std::size_t l_stride, const double* inv, double s,
+                      double* T = nullptr, std::size_t ldt = 0);
 
 // dst[j·ldd + i] = src[i·lds + j] for i < rows, j < cols (dst = srcᵀ), in 8×8 register
 // tiles (three rounds of two-source shuffles); remainders element by element.

@@ -4,11 +4,11 @@
 // R₁ = chol(G₁), Q₁ = F·R₁⁻¹, G₂ = Q₁ᵀQ₁, R₂ = chol(G₂), R = R₂·R₁. Only R is needed, so
 // Q₁ is never stored: pass 1 streams F's blocks into G₁; pass 2 widens each block again,
 // solves it against R₁ and adds its Q₁ rows into G₂. Per factor this is ≈ 3·m·n² flops
-// (two symmetric Gram matrices at m·n² each, the solve at m·n²), all in the register-
-// blocked broadcast_product; the working set is two blocks of ~256 KB, not a double copy
-// of F. Row-wise the solve is ordinary forward substitution (Higham, ASNA 2nd ed., §8.1:
-// each computed row q satisfies q·(R₁ + ΔR) = f with |ΔR| ≤ γ_n·|R₁|), which is the
-// property the CholeskyQR2 analysis needs; R₁⁻¹ is never formed (ε·κ·‖F‖ error).
+// (two symmetric Gram matrices, the solve), all in the register-blocked broadcast_product;
+// the working set is one block in two layouts (2 × 32 KiB) and the r×r matrices, not a
+// double copy of F. Row-wise the solve is ordinary forward substitution (Higham, ASNA 2nd
+// ed., §8.1: each computed row q satisfies q·(R₁ + ΔR) = f with |ΔR| ≤ γ_n·|R₁|), which is
+// the property the CholeskyQR2 analysis needs; R₁⁻¹ is never formed (ε·κ·‖F‖ error).
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -116,9 +116,9 @@ bool load_block(const FactorSource& f, const Geometry& g, std::size_t row0, std:
   return finite;
 }
 
-// buf.cols := (block·R₁⁻¹)ᵀ, i.e. solves Q·R₁ = X row by row (forward substitution), in
-// panels of 8 columns of Q: the update X_p − Q_{<p}·R₁(<p, p) is one broadcast_product
-// (R₁ read in place: W(i, k) = R₁(k, p0 + i)), the 8×8 diagonal block is substituted
+// buf.cols := (block·R₁⁻¹)ᵀ and buf.rows := block·R₁⁻¹ (kb×np, zero-padded), i.e. solves
+// Q·R₁ = X row by row (forward substitution), in panels of 8 columns of Q: the update
+// X_p − Q_{<p}·R₁(<p, p) is one broadcast_product (R₁ read in place: W(i, k) = R₁(k, p0 + i)), the 8×8 diagonal block is substituted
 // directly, vectorised along the block's rows. Multiplying by 1/R₁(j, j) instead of
 // dividing adds one rounding per element (the γ_n bound becomes γ_{n+1}).
 void solve_block(const Geometry& g, RFactorBuffers& buf) {
@@ -136,7 +136,7 @@ void solve_block(const Geometry& g, RFactorBuffers& buf) {
       sign = -1.0;
     }
     detail::substitute_panel(q + p0 * ld, y, ld, pm, kb, r + p0 * n + p0, n,
-                             buf.inv_diag.data() + p0, sign);
+                             buf.inv_diag.data() + p0, sign, buf.rows.data() + p0, g.np);
   }
 }
 
@@ -188,8 +188,7 @@ Result<bool> cholesky_qr_stream(const FactorSource& f, SpectrumMethod method,
     buf.gram.assign(g.np * g.np, 0.0);
     for (std::size_t row0 = 0; row0 < g.m; row0 += g.kb) {
       load_block(f, g, row0, std::min(g.kb, g.m - row0), false, buf);  // finite: pass 1
-      solve_block(g, buf);
-      detail::transpose(buf.cols.data(), g.ldt, buf.rows.data(), g.np, g.np, g.kb);
+      solve_block(g, buf);  // also leaves the solved block row-major in buf.rows
       add_gram(g, Strided{buf.cols.data(), g.ldt, 1}, buf.rows.data(), buf.gram, buf.scratch);
     }
     if (!take_gram(g, buf.gram, buf.r2)) return false;

@@ -18,7 +18,8 @@ TEST(ProductKernel, TransposeAnyShapeWithStrides) {
       transpose(src.data(), lds, dst.data(), ldd, rows, cols);
       for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t j = 0; j < cols; ++j) {
-          ASSERT_EQ(dst[j * ldd + i], src[i * lds + j]) << rows << "x" << cols << " " << i << "," << j;
+          ASSERT_EQ(dst[j * ldd + i], src[i * lds + j]) << rows << "x" << cols << " " << i << ","
+                                                         << j;
         }
       }
       for (std::size_t j = 0; j < cols; ++j) {  // the padding between rows is untouched
