@@ -118,8 +118,9 @@ bool load_block(const FactorSource& f, const Geometry& g, std::size_t row0, std:
 
 // buf.cols := (block·R₁⁻¹)ᵀ and buf.rows := block·R₁⁻¹ (kb×np, zero-padded), i.e. solves
 // Q·R₁ = X row by row (forward substitution), in panels of 8 columns of Q: the update
-// X_p − Q_{<p}·R₁(<p, p) is one broadcast_product (R₁ read in place: W(i, k) = R₁(k, p0 + i)), the 8×8 diagonal block is substituted
-// directly, vectorised along the block's rows. Multiplying by 1/R₁(j, j) instead of
+// X_p − Q_{<p}·R₁(<p, p) is one broadcast_product (R₁ read in place: W(i, k) =
+// R₁(k, p0 + i)), the 8×8 diagonal block is substituted directly, vectorised along the
+// block's rows. Multiplying by 1/R₁(j, j) instead of
 // dividing adds one rounding per element (the γ_n bound becomes γ_{n+1}).
 void solve_block(const Geometry& g, RFactorBuffers& buf) {
   const std::size_t n = g.n, kb = g.kb, ld = g.ldt;
