@@ -89,14 +89,15 @@ bool take_gram(const Geometry& g, const std::vector<double>& gram, std::vector<d
   return true;
 }
 
-// Rows [row0, row0 + rows) of F widened into buf.cols (np×kb, column-major, ld ldt) and,
-// with `need_rows`, also into buf.rows (kb×np, row-major; else it may hold anything).
-// Only F's own layout is widened (a
-// contiguous, vectorised conversion); the other is an in-register transpose of doubles.
+// Rows [row0, row0 + rows) of F, widened (a contiguous, vectorised conversion of F's own
+// layout) and, where the other layout is needed, transposed in registers:
+//   for the Gram matrix (for_solve = false): buf.rows (kb×np, row-major) always, and
+//     buf.cols (np×kb, column-major, ld ldt) only if F is column-major (then it is free);
+//   for the solve (for_solve = true): buf.cols only.
 // Padding rows and columns are zero: they add nothing to a Gram matrix and stay zero
 // through the solve. False on NaN/Inf.
 bool load_block(const FactorSource& f, const Geometry& g, std::size_t row0, std::size_t rows,
-                bool need_rows, RFactorBuffers& buf) {
+                bool for_solve, RFactorBuffers& buf) {
   double* x = buf.rows.data();
   double* xt = buf.cols.data();
   const bool row_major = f.layout == Layout::kRowMajor;
@@ -106,12 +107,12 @@ bool load_block(const FactorSource& f, const Geometry& g, std::size_t row0, std:
     for (std::size_t i = 0; i < g.kb; ++i) {
       std::fill(x + i * g.np + (i < rows ? g.n : 0), x + (i + 1) * g.np, 0.0);
     }
-    detail::transpose(x, g.np, xt, g.ldt, g.kb, g.np);
+    if (for_solve) detail::transpose(x, g.np, xt, g.ldt, g.kb, g.np);
   } else {
     for (std::size_t j = 0; j < g.np; ++j) {
       std::fill(xt + j * g.ldt + (j < g.n ? rows : 0), xt + j * g.ldt + g.kb, 0.0);
     }
-    if (need_rows) detail::transpose(xt, g.ldt, x, g.np, g.np, g.kb);
+    if (!for_solve) detail::transpose(xt, g.ldt, x, g.np, g.np, g.kb);
   }
   return finite;
 }
@@ -171,12 +172,15 @@ Result<bool> cholesky_qr_stream(const FactorSource& f, SpectrumMethod method,
   grow(buf.r2, g.n * g.n);
   buf.gram.assign(g.np * g.np, 0.0);
 
-  // Pass 1: G₁ = FᵀF, W = Xᵀ read in place from the column-major copy.
+  // Pass 1: G₁ = FᵀF. W = Xᵀ is read in place from a column-major F's copy; for a
+  // row-major F the kernel packs it (4 adjacent values per k), cheaper than transposing.
   for (std::size_t row0 = 0; row0 < g.m; row0 += g.kb) {
     const std::size_t rows = std::min(g.kb, g.m - row0);
     if (row0 + rows < g.m) prefetch_rows(f, row0 + rows, std::min(g.kb, g.m - row0 - rows));
-    if (!load_block(f, g, row0, rows, true, buf)) return nonfinite_error(f);
-    add_gram(g, Strided{buf.cols.data(), g.ldt, 1}, buf.rows.data(), buf.gram, buf.scratch);
+    if (!load_block(f, g, row0, rows, false, buf)) return nonfinite_error(f);
+    const Strided w = f.layout == Layout::kRowMajor ? Strided{buf.rows.data(), 1, g.np}
+                                                    : Strided{buf.cols.data(), g.ldt, 1};
+    add_gram(g, w, buf.rows.data(), buf.gram, buf.scratch);
   }
   if (!take_gram(g, buf.gram, buf.r1)) return false;
   if (!potrf_upper(n, buf.r1.data(), n).ok()) return false;  // singular or indefinite
@@ -188,7 +192,7 @@ Result<bool> cholesky_qr_stream(const FactorSource& f, SpectrumMethod method,
     for (std::size_t j = 0; j < g.n; ++j) buf.inv_diag[j] = 1.0 / buf.r1[j * g.n + j];
     buf.gram.assign(g.np * g.np, 0.0);
     for (std::size_t row0 = 0; row0 < g.m; row0 += g.kb) {
-      load_block(f, g, row0, std::min(g.kb, g.m - row0), false, buf);  // finite: pass 1
+      load_block(f, g, row0, std::min(g.kb, g.m - row0), true, buf);  // finite: pass 1
       solve_block(g, buf);  // also leaves the solved block row-major in buf.rows
       add_gram(g, Strided{buf.cols.data(), g.ldt, 1}, buf.rows.data(), buf.gram, buf.scratch);
     }
