@@ -8,10 +8,13 @@
 #ifndef LORANK_ADAPTER_H_
 #define LORANK_ADAPTER_H_
 
+#include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,7 +88,15 @@ struct Adapter {
   std::vector<GgufKv> gguf_kvs;                       // GGUF: every key-value, typed, in order
   std::vector<std::string> warnings;                  // for the user, e.g. "no config: scale 1"
   std::shared_ptr<const void> storage;                // keeps the views' bytes alive
+  // Set by open_adapter: forwards to the reader's release_pages (see below).
+  std::function<void(std::span<const std::byte>)> page_releaser;
 };
+
+// Hint that `view`'s bytes will not be read again soon: the whole pages of it that lie in
+// the adapter's memory-mapped weights file leave the process's resident set (they are
+// read from the file again if touched). Bytes owned by the heap (torch's contiguous
+// copies, edited factors) are never touched. Thread-safe; a no-op when nothing is mapped.
+void release_tensor_pages(const Adapter& adapter, const TensorView& view);
 
 struct AdapterOptions {
   // α to use when the adapter carries none (PEFT without adapter_config.json, kohya

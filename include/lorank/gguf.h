@@ -127,6 +127,11 @@ class GgufFile {
   uint64_t file_size() const;
   const std::filesystem::path& path() const;
 
+  // Drops the whole pages of `bytes` that lie in the mapped file from the resident set
+  // (see io::MappedFile::release_pages); anything else, e.g. a heap copy, is left alone.
+  // For streaming readers that are done with a tensor. Thread-safe.
+  void release_pages(std::span<const std::byte> bytes) const;
+
  private:
   struct State;
   explicit GgufFile(std::unique_ptr<State> state);

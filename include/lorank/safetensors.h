@@ -70,6 +70,11 @@ class SafetensorsFile {
   // The size of the whole file in bytes (8 + N + data section).
   uint64_t file_size() const;
 
+  // Drops the whole pages of `bytes` that lie in the mapped file from the resident set
+  // (see io::MappedFile::release_pages); anything else, e.g. a heap copy, is left alone.
+  // For streaming readers that are done with a tensor. Thread-safe.
+  void release_pages(std::span<const std::byte> bytes) const;
+
  private:
   struct State;
   explicit SafetensorsFile(std::unique_ptr<State> state);

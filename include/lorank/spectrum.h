@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "lorank/status.h"
+#include "lorank/tensor.h"
 
 namespace lorank {
 
@@ -65,6 +66,13 @@ class SpectrumWorkspace {
                  double scale, std::vector<double>& values);
   Status compute(std::span<const float> b, std::span<const float> a, LoraShape shape,
                  double scale, std::vector<double>& values);
+  // The factors as stored (F64, F32, F16 or BF16 bytes, row-major, any alignment), widened
+  // block by block inside the factorisation: no double copy of a factor is made (except
+  // for Householder QR). `b.shape`/`a.shape` are not read: `shape` describes the bytes,
+  // whose element counts must match (conv kernels flatten). NaN/Inf → kNumerical naming
+  // "B[i, j]" or "A[i, j]"; another dtype → kNotSupported.
+  Status compute(const TensorView& b, const TensorView& a, LoraShape shape, double scale,
+                 std::vector<double>& values);
 
   SpectrumMethod method() const;
   // Factors (B or A) that kCholeskyQr2/kGram handed to Householder QR so far.

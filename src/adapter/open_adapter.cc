@@ -205,6 +205,7 @@ Adapter from_file(std::shared_ptr<File> file, Container container, const fs::pat
   a.weights_path = weights;
   a.tensors.assign(file->tensors().begin(), file->tensors().end());
   if constexpr (requires { file->metadata(); }) a.metadata = file->metadata();
+  a.page_releaser = [file](std::span<const std::byte> b) { file->release_pages(b); };
   a.storage = std::move(file);
   return a;
 }
@@ -227,7 +228,9 @@ Result<Adapter> read_gguf(const fs::path& weights, const AdapterOptions& options
     if (const std::string* text = kv.value.string_value()) a.metadata[kv.key] = *text;
   }
   if (meta->alpha) a.global_alpha = *meta->alpha;
-  a.storage = std::make_shared<GgufFile>(std::move(file));
+  auto shared = std::make_shared<GgufFile>(std::move(file));
+  a.page_releaser = [shared](std::span<const std::byte> b) { shared->release_pages(b); };
+  a.storage = std::move(shared);
   return finish_adapter(std::move(a), options);
 }
 
@@ -248,6 +251,10 @@ Result<Adapter> read_container(const fs::path& weights, Container container,
 }
 
 }  // namespace
+
+void release_tensor_pages(const Adapter& adapter, const TensorView& view) {
+  if (adapter.page_releaser) adapter.page_releaser(view.data);
+}
 
 Result<Adapter> open_adapter(const fs::path& path, const AdapterOptions& options) {
   std::error_code ec;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <utility>
@@ -106,6 +107,19 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 }
 
 MappedFile::~MappedFile() { reset(); }
+
+void MappedFile::release_pages(std::span<const std::byte> range) const {
+  const auto base = reinterpret_cast<std::uintptr_t>(data_);
+  const auto first = reinterpret_cast<std::uintptr_t>(range.data());
+  if (range.empty() || first < base || first - base > size_ ||
+      range.size() > size_ - (first - base)) {
+    return;  // not (entirely) ours: never advise memory this object does not map
+  }
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const std::uintptr_t begin = (first + page - 1) / page * page;
+  const std::uintptr_t end = (first + range.size()) / page * page;
+  if (begin < end) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
 
 void MappedFile::reset() {
   if (data_ != nullptr) ::munmap(const_cast<std::byte*>(data_), size_);

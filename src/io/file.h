@@ -36,6 +36,12 @@ class MappedFile {
   std::size_t size() const { return size_; }
   const std::filesystem::path& path() const { return path_; }
 
+  // Drops the whole pages inside `range` from this process's resident set (madvise
+  // MADV_DONTNEED). The mapping is read-only and private, so no page can hold a private
+  // change: a later read faults the file's bytes back in. Bytes outside this mapping (heap
+  // copies) and the partial pages at either end are left alone. Thread-safe.
+  void release_pages(std::span<const std::byte> range) const;
+
  private:
   void reset();
 

@@ -279,4 +279,8 @@ uint64_t GgufFile::data_offset() const { return state_->p.data_offset; }
 uint64_t GgufFile::file_size() const { return state_->file.size(); }
 const std::filesystem::path& GgufFile::path() const { return state_->file.path(); }
 
+void GgufFile::release_pages(std::span<const std::byte> bytes) const {
+  state_->file.release_pages(bytes);
+}
+
 }  // namespace lorank

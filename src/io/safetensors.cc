@@ -182,4 +182,8 @@ Status write_safetensors(const std::filesystem::path& path, std::span<const Tens
   return writer.commit();
 }
 
+void SafetensorsFile::release_pages(std::span<const std::byte> bytes) const {
+  state_->file.release_pages(bytes);
+}
+
 }  // namespace lorank

@@ -262,4 +262,8 @@ std::size_t TorchCheckpoint::copied_tensor_count() const { return state_->copies
 std::string_view TorchCheckpoint::archive_prefix() const { return state_->prefix; }
 const std::filesystem::path& TorchCheckpoint::path() const { return state_->file.path(); }
 
+void TorchCheckpoint::release_pages(std::span<const std::byte> bytes) const {
+  state_->file.release_pages(bytes);
+}
+
 }  // namespace lorank

@@ -71,23 +71,6 @@ Status potrf_upper(int n, double* a, int lda) {
   return Status();
 }
 
-void gram_upper(int m, int n, const double* f, int ldf, bool transposed, double* g) {
-  // Fᵀ·F: with F stored as itself, C = Aᵀ·A is dsyrk's TRANS='T'; stored as Fᵀ, C = A·Aᵀ.
-  cblas_dsyrk(CblasColMajor, CblasUpper, transposed ? CblasNoTrans : CblasTrans, n, m, 1.0, f,
-              ldf, 0.0, g, n);
-}
-
-void solve_right_upper(int m, int n, double* f, int ldf, bool transposed, const double* r) {
-  if (transposed) {
-    // (F·R⁻¹)ᵀ = R⁻ᵀ·Fᵀ.
-    cblas_dtrsm(CblasColMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit, n, m, 1.0, r, n,
-                f, ldf);
-  } else {
-    cblas_dtrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, m, n, 1.0, r,
-                n, f, ldf);
-  }
-}
-
 void upper_times_upper(int n, const double* a, double* b) {
   cblas_dtrmm(CblasColMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, n, n, 1.0, a, n,
               b, n);

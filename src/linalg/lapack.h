@@ -36,14 +36,6 @@ Status gesdd_values(int m, int n, double* a, int lda, double* s, std::vector<dou
 // (numerically) positive definite gives kNumerical.
 Status potrf_upper(int n, double* a, int lda);
 
-// G := Fᵀ·F (upper triangle only, BLAS dsyrk) for the m×n factor F. F is given either as
-// itself (m×n, ld `ldf` ≥ m; transposed = false) or as Fᵀ (n×m, ld `ldf` ≥ n; transposed
-// = true). G is n×n with ld n.
-void gram_upper(int m, int n, const double* f, int ldf, bool transposed, double* g);
-
-// F := F·R⁻¹ for upper triangular n×n R (ld n), F stored as for gram_upper (BLAS dtrsm).
-void solve_right_upper(int m, int n, double* f, int ldf, bool transposed, const double* r);
-
 // B := A·B for upper triangular n×n A and B (ld n; BLAS dtrmm). The strictly lower part
 // of `b` is read, so it must be zero.
 void upper_times_upper(int n, const double* a, double* b);

@@ -51,16 +51,29 @@ struct SpectrumWorkspace::Impl {
   std::vector<int> iwork;
   std::size_t fallbacks = 0;
 
-  template <typename T>
-  Status compute(std::span<const T> b, std::span<const T> a, LoraShape shape, double scale,
-                 std::vector<double>& values);
+  Status compute(const linalg::FactorSource& b, const linalg::FactorSource& a, LoraShape shape,
+                 double scale, std::vector<double>& values);
 };
 
+namespace {
+
+// Describes B (out×r row-major) and A (r×in row-major, i.e. Aᵀ column-major) for r_factor.
+linalg::FactorSource b_source(const std::byte* data, DType dtype, const LoraShape& s) {
+  return {data, dtype, s.out, s.r, Layout::kRowMajor, "B"};
+}
+linalg::FactorSource a_source(const std::byte* data, DType dtype, const LoraShape& s) {
+  return {data, dtype, s.in, s.r, Layout::kColMajor, "A"};
+}
 template <typename T>
-Status SpectrumWorkspace::Impl::compute(std::span<const T> b, std::span<const T> a,
-                                        LoraShape shape, double scale,
-                                        std::vector<double>& values) {
-  LORANK_RETURN_IF_ERROR(validate(b.size(), a.size(), shape));
+const std::byte* bytes_of(std::span<const T> v) {
+  return reinterpret_cast<const std::byte*>(v.data());
+}
+
+}  // namespace
+
+Status SpectrumWorkspace::Impl::compute(const linalg::FactorSource& b,
+                                        const linalg::FactorSource& a, LoraShape shape,
+                                        double scale, std::vector<double>& values) {
   if (!std::isfinite(scale)) return numerical_error("the LoRA scale is {}", scale);
   if (std::min({shape.out, shape.r, shape.in}) == 0) {
     values.clear();
@@ -76,11 +89,9 @@ Status SpectrumWorkspace::Impl::compute(std::span<const T> b, std::span<const T>
   if (rb.size() < sz(kb) * sz(r)) rb.resize(sz(kb) * sz(r));
   if (ra.size() < sz(ka) * sz(r)) ra.resize(sz(ka) * sz(r));
   bool fell_back = false;
-  LORANK_RETURN_IF_ERROR(linalg::r_factor(b.data(), out, r, Layout::kRowMajor, method, "B",
-                                          factor, rb.data(), &fell_back));
+  LORANK_RETURN_IF_ERROR(linalg::r_factor(b, method, factor, rb.data(), &fell_back));
   fallbacks += fell_back ? 1 : 0;
-  LORANK_RETURN_IF_ERROR(linalg::r_factor(a.data(), in, r, Layout::kColMajor, method, "A",
-                                          factor, ra.data(), &fell_back));
+  LORANK_RETURN_IF_ERROR(linalg::r_factor(a, method, factor, ra.data(), &fell_back));
   fallbacks += fell_back ? 1 : 0;
 
   // core(i, j) = Σ_l R_B(i, l)·R_A(j, l); both are upper trapezoidal, so l ≥ max(i, j).
@@ -116,11 +127,33 @@ SpectrumWorkspace& SpectrumWorkspace::operator=(SpectrumWorkspace&&) noexcept = 
 
 Status SpectrumWorkspace::compute(std::span<const double> b, std::span<const double> a,
                                   LoraShape shape, double scale, std::vector<double>& values) {
-  return impl_->compute(b, a, shape, scale, values);
+  LORANK_RETURN_IF_ERROR(validate(b.size(), a.size(), shape));
+  return impl_->compute(b_source(bytes_of(b), DType::kF64, shape),
+                        a_source(bytes_of(a), DType::kF64, shape), shape, scale, values);
 }
 Status SpectrumWorkspace::compute(std::span<const float> b, std::span<const float> a,
                                   LoraShape shape, double scale, std::vector<double>& values) {
-  return impl_->compute(b, a, shape, scale, values);
+  LORANK_RETURN_IF_ERROR(validate(b.size(), a.size(), shape));
+  return impl_->compute(b_source(bytes_of(b), DType::kF32, shape),
+                        a_source(bytes_of(a), DType::kF32, shape), shape, scale, values);
+}
+Status SpectrumWorkspace::compute(const TensorView& b, const TensorView& a, LoraShape shape,
+                                  double scale, std::vector<double>& values) {
+  for (const TensorView* t : {&b, &a}) {
+    if (!is_convertible_float(t->dtype)) {
+      return not_supported("tensor '{}': dtype {} has no float64 spectrum", t->name,
+                           dtype_name(t->dtype));
+    }
+  }
+  const std::size_t b_count = b.data.size() / dtype_size(b.dtype);
+  const std::size_t a_count = a.data.size() / dtype_size(a.dtype);
+  if (b_count * dtype_size(b.dtype) != b.data.size() ||
+      a_count * dtype_size(a.dtype) != a.data.size()) {
+    return invalid_argument("tensor '{}' or '{}' has a partial element", b.name, a.name);
+  }
+  LORANK_RETURN_IF_ERROR(validate(b_count, a_count, shape));
+  return impl_->compute(b_source(b.data.data(), b.dtype, shape),
+                        a_source(a.data.data(), a.dtype, shape), shape, scale, values);
 }
 
 SpectrumMethod SpectrumWorkspace::method() const { return impl_->method; }
@@ -128,11 +161,10 @@ std::size_t SpectrumWorkspace::householder_fallbacks() const { return impl_->fal
 
 std::size_t SpectrumWorkspace::bytes_reserved() const {
   const Impl& w = *impl_;
-  const std::size_t doubles = w.factor.x.capacity() + w.factor.tau.capacity() +
-                              w.factor.r1.capacity() + w.factor.r2.capacity() +
-                              w.factor.work.capacity() + w.rb.capacity() + w.ra.capacity() +
-                              w.core.capacity() + w.sv.capacity() + w.work.capacity();
-  return doubles * sizeof(double) + w.iwork.capacity() * sizeof(int);
+  const std::size_t doubles = w.rb.capacity() + w.ra.capacity() + w.core.capacity() +
+                              w.sv.capacity() + w.work.capacity();
+  return w.factor.bytes_reserved() + doubles * sizeof(double) +
+         w.iwork.capacity() * sizeof(int);
 }
 
 namespace {

@@ -1,5 +1,5 @@
 // The fit loop. Operands are zero-padded to whole vectors once, so that the kernels in
-// fit_kernels.cc never handle remainders; padding stays exactly zero under the updates
+// linalg/product_kernel.cc never handle remainders; padding stays exactly zero under the updates
 // (padded rows of T and B give zero residual rows and zero gradients).
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "lorank/fit.h"
 #include "lorank/random.h"
-#include "train/fit_kernels.h"
+#include "linalg/product_kernel.h"
 
 namespace lorank {
 namespace {

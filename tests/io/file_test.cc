@@ -71,6 +71,38 @@ TEST(MappedFile, ErrorsNameThePath) {
   EXPECT_NE(not_dir.error().message().find("Not a directory"), std::string::npos);
 }
 
+// Resident pages of this process (/proc/self/statm, second field).
+long resident_pages() {
+  std::ifstream statm("/proc/self/statm");
+  long size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident;
+}
+
+TEST(MappedFile, ReleasePagesDropsResidencyAndKeepsContent) {
+  TempDir dir;
+  const long page = ::sysconf(_SC_PAGESIZE);
+  std::string content(static_cast<std::size_t>(512 * page), '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7 + i / 4096);
+  write_plain(dir / "big.bin", content);
+  auto f = MappedFile::open(dir / "big.bin");
+  ASSERT_TRUE(f.has_value()) << f.error().to_string();
+  const std::span<const std::byte> bytes = f->bytes();
+  unsigned sum = 0;
+  for (std::size_t i = 0; i < bytes.size(); i += 64) sum += static_cast<unsigned>(bytes[i]);
+  const long before = resident_pages();
+  // An unaligned interior: only the whole pages inside it may go.
+  f->release_pages(bytes.subspan(100, bytes.size() - 200));
+  const long after = resident_pages();
+  EXPECT_LT(after, before - 256) << "sum " << sum;
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()), content);
+  // Memory outside the mapping (a heap copy, a span reaching past the end) is left alone.
+  std::vector<std::byte> heap(bytes.begin(), bytes.end());
+  f->release_pages(heap);
+  f->release_pages(std::span<const std::byte>(bytes.data() + page, bytes.size()));
+  EXPECT_TRUE(std::equal(heap.begin(), heap.end(), bytes.begin()));
+}
+
 TEST(AtomicFileWriter, WritesCommitsAndLeavesNoTemp) {
   TempDir dir;
   auto w = AtomicFileWriter::create(dir / "out.bin", false);

@@ -1,0 +1,225 @@
+#include "linalg/product_kernel.h"
+
+#include <cstring>
+
+namespace lorank::detail {
+namespace {
+
+// What a tile does with its accumulators: C = s·acc, C = s·acc − S, or C += s·acc.
+constexpr int kStore = 0, kSubtract = 1, kAccumulate = 2;
+
+// GCC/Clang vector extension: eight doubles, unaligned access through memcpy.
+typedef double Vec __attribute__((vector_size(kLanes * sizeof(double))));
+
+inline Vec load(const double* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(double* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+// Not `Vec{} + x`: the compiler may not fold 0.0 + x (it would turn -0.0 into +0.0).
+inline Vec broadcast(double x) { return Vec{x, x, x, x, x, x, x, x}; }
+
+// Rows i..i+RB-1 and columns j..j+CB·kLanes-1 of C: RB·CB accumulators stay in
+// registers across the whole k loop (at most 16 of AVX-512's 32 vector registers).
+// `pw` holds W's rows i..i+RB-1 packed k-major (pw[k·RB + r] = W(i+r, k)), so the RB
+// broadcasts of one k are adjacent and the loop needs no stride arithmetic.
+// With ld > 0, `pw` is instead W's row i itself (unit column stride, rows ld apart).
+template <int RB, int CB, int kMode>
+inline void tile(double* C, const double* pw, std::size_t ld, const double* X, const double* S,
+                 const Strides& st, std::size_t K, double s, std::size_t i, std::size_t j) {
+  Vec acc[RB][CB];
+  for (int r = 0; r < RB; ++r) {
+    for (int c = 0; c < CB; ++c) acc[r][c] = Vec{};  // not `= {}`: that becomes a memset
+  }
+  const double* x = X + j;
+  const std::size_t w_row = ld ? ld : 1, w_k = ld ? 1 : RB;
+  for (std::size_t k = 0; k < K; ++k, pw += w_k, x += st.ldx) {
+    Vec xv[CB];
+    for (int c = 0; c < CB; ++c) xv[c] = load(x + c * kLanes);
+    for (int r = 0; r < RB; ++r) {
+      const Vec wv = broadcast(pw[r * w_row]);
+      for (int c = 0; c < CB; ++c) acc[r][c] += wv * xv[c];
+    }
+  }
+  const Vec vs = broadcast(s);
+  for (int r = 0; r < RB; ++r) {
+    for (int c = 0; c < CB; ++c) {
+      const std::size_t col = j + c * kLanes;
+      if constexpr (kMode == kSubtract) {
+        store(C + (i + r) * st.ldc + col, vs * acc[r][c] - load(S + (i + r) * st.lds + col));
+      } else if constexpr (kMode == kAccumulate) {
+        store(C + (i + r) * st.ldc + col, load(C + (i + r) * st.ldc + col) + vs * acc[r][c]);
+      } else {
+        store(C + (i + r) * st.ldc + col, vs * acc[r][c]);
+      }
+    }
+  }
+}
+
+// All column blocks of rows i..i+RB-1. W's rows are read in place when its columns are
+// adjacent, else packed into `packed` first (cheap: RB·K values for N/kLanes·RB·K FMAs).
+template <int RB, int kMode>
+void row_block(double* C, Strided W, const double* X, const double* S, std::size_t N,
+               const Strides& st, std::size_t K, double s, std::size_t i, double* packed) {
+  const double* pw = W.data + i * W.row_stride;
+  std::size_t ld = W.row_stride;
+  if (W.col_stride != 1) {
+    for (std::size_t k = 0; k < K; ++k) {
+      for (int r = 0; r < RB; ++r) {
+        packed[k * RB + r] = W.data[(i + r) * W.row_stride + k * W.col_stride];
+      }
+    }
+    pw = packed;
+    ld = 0;
+  }
+  constexpr int kCB = RB <= 2 ? 8 : (RB <= 4 ? 4 : 2);  // ~16 accumulators
+  std::size_t j = 0;
+  for (; j + kCB * kLanes <= N; j += kCB * kLanes) {
+    tile<RB, kCB, kMode>(C, pw, ld, X, S, st, K, s, i, j);
+  }
+  for (; j < N; j += kLanes) tile<RB, 1, kMode>(C, pw, ld, X, S, st, K, s, i, j);
+}
+
+template <int kMode>
+void product(double* C, Strided W, const double* X, const double* S, std::size_t M,
+             std::size_t N, const Strides& st, std::size_t K, double s, double* packed) {
+  std::size_t i = 0;
+  if (N <= 2 * kLanes) {
+    // Short rows: block more rows so that each X load feeds more FMAs.
+    for (; i + 8 <= M; i += 8) row_block<8, kMode>(C, W, X, S, N, st, K, s, i, packed);
+  }
+  for (; i + 4 <= M; i += 4) row_block<4, kMode>(C, W, X, S, N, st, K, s, i, packed);
+  switch (M - i) {
+    case 3: row_block<3, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 2: row_block<2, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 1: row_block<1, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
+                       std::size_t N, std::size_t K, double s, double* scratch) {
+  broadcast_product(C, W, X, S, M, N, K, s, scratch, Strides{N, N, N});
+}
+
+void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
+                       std::size_t N, std::size_t K, double s, double* scratch,
+                       const Strides& strides) {
+  if (S) {
+    product<kSubtract>(C, W, X, S, M, N, strides, K, s, scratch);
+  } else {
+    product<kStore>(C, W, X, S, M, N, strides, K, s, scratch);
+  }
+}
+
+void broadcast_product_add(double* C, Strided W, const double* X, std::size_t M, std::size_t N,
+                           std::size_t K, double s, double* scratch, const Strides& strides) {
+  product<kAccumulate>(C, W, X, nullptr, M, N, strides, K, s, scratch);
+}
+
+namespace {
+
+template <int... kIndex>
+inline Vec shuffle(Vec a, Vec b) {
+  return __builtin_shufflevector(a, b, kIndex...);
+}
+
+// r[0..7] (rows of an 8×8 block) transposed in registers: on return r[j] is column j.
+[[gnu::always_inline]] inline void transpose_registers(Vec r[8]) {
+  Vec t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {  // pairs of rows interleaved: even and odd columns
+    t[i] = shuffle<0, 8, 2, 10, 4, 12, 6, 14>(r[i], r[i + 1]);
+    t[i + 1] = shuffle<1, 9, 3, 11, 5, 13, 7, 15>(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {  // quads of rows: columns {0,4}, {1,5}, {2,6}, {3,7}
+    u[i] = shuffle<0, 1, 8, 9, 4, 5, 12, 13>(t[i], t[i + 2]);
+    u[i + 1] = shuffle<0, 1, 8, 9, 4, 5, 12, 13>(t[i + 1], t[i + 3]);
+    u[i + 2] = shuffle<2, 3, 10, 11, 6, 7, 14, 15>(t[i], t[i + 2]);
+    u[i + 3] = shuffle<2, 3, 10, 11, 6, 7, 14, 15>(t[i + 1], t[i + 3]);
+  }
+  // u[q] (rows 0-3) and u[4 + q] (rows 4-7) hold columns c and c + 4, c = {0, 1, 2, 3}[q].
+  for (int q = 0; q < 4; ++q) {
+    r[q] = shuffle<0, 1, 2, 3, 8, 9, 10, 11>(u[q], u[4 + q]);
+    r[q + 4] = shuffle<4, 5, 6, 7, 12, 13, 14, 15>(u[q], u[4 + q]);
+  }
+}
+
+// The 8×8 block at src (rows lds apart) transposed into dst (rows ldd apart).
+[[gnu::always_inline]] inline void transpose_8x8(const double* src, std::size_t lds,
+                                                 double* dst, std::size_t ldd) {
+  Vec r[8];
+  for (int i = 0; i < 8; ++i) r[i] = load(src + i * lds);
+  transpose_registers(r);
+  for (int i = 0; i < 8; ++i) store(dst + i * ldd, r[i]);
+}
+
+template <int K>
+void row_dots_k(double* G, std::size_t g_stride, const double* X, const double* Y, std::size_t M,
+                std::size_t N) {
+  for (std::size_t i = 0; i < M; ++i) {
+    Vec acc[K];
+    for (int k = 0; k < K; ++k) acc[k] = Vec{};
+    for (std::size_t j = 0; j < N; j += kLanes) {
+      const Vec x = load(X + i * N + j);
+      for (int k = 0; k < K; ++k) acc[k] += x * load(Y + k * N + j);
+    }
+    for (int k = 0; k < K; ++k) {
+      double sum = 0.0;
+      for (std::size_t l = 0; l < kLanes; ++l) sum += acc[k][l];
+      G[k * g_stride + i] = sum;
+    }
+  }
+}
+
+}  // namespace
+
+void substitute_panel(double* Q, const double* Y, std::size_t ld, std::size_t P, std::size_t N,
+                      const double* l_data, std::size_t l_stride, const double* inv, double s,
+                      double* T, std::size_t ldt) {
+  const Vec vs = broadcast(s);
+  for (std::size_t t = 0; t < N; t += kLanes) {
+    Vec q[kLanes] = {};
+    for (std::size_t c = 0; c < P; ++c) {
+      Vec acc = vs * load(Y + c * ld + t);
+      for (std::size_t l = 0; l < c; ++l) acc -= broadcast(l_data[c * l_stride + l]) * q[l];
+      q[c] = acc * broadcast(inv[c]);
+      store(Q + c * ld + t, q[c]);
+    }
+    if (T) {  // the same 8×8 block, transposed while it is in registers
+      transpose_registers(q);
+      for (std::size_t i = 0; i < kLanes; ++i) store(T + (t + i) * ldt, q[i]);
+    }
+  }
+}
+
+void transpose(const double* src, std::size_t lds, double* dst, std::size_t ldd,
+               std::size_t rows, std::size_t cols) {
+  const std::size_t rows8 = rows / kLanes * kLanes, cols8 = cols / kLanes * kLanes;
+  for (std::size_t i = 0; i < rows8; i += kLanes) {
+    for (std::size_t j = 0; j < cols8; j += kLanes) {
+      transpose_8x8(src + i * lds + j, lds, dst + j * ldd + i, ldd);
+    }
+  }
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = i < rows8 ? cols8 : 0; j < cols; ++j) dst[j * ldd + i] = src[i * lds + j];
+  }
+}
+
+void row_dots(double* G, std::size_t g_stride, const double* X, const double* Y, std::size_t M,
+              std::size_t N, std::size_t K) {
+  switch (K) {
+    case 1: row_dots_k<1>(G, g_stride, X, Y, M, N); break;
+    case 2: row_dots_k<2>(G, g_stride, X, Y, M, N); break;
+    case 3: row_dots_k<3>(G, g_stride, X, Y, M, N); break;
+    case 4: row_dots_k<4>(G, g_stride, X, Y, M, N); break;
+    case 5: row_dots_k<5>(G, g_stride, X, Y, M, N); break;
+    case 6: row_dots_k<6>(G, g_stride, X, Y, M, N); break;
+    case 7: row_dots_k<7>(G, g_stride, X, Y, M, N); break;
+    default: break;
+  }
+}
+
+}  // namespace lorank::detail
