@@ -11,6 +11,7 @@
 #include "lorank/audit_report.h"
 #include "lorank/files.h"
 #include "lorank/html_report.h"
+#include "lorank/text_chart.h"
 
 namespace lorank::cli {
 namespace {
@@ -45,7 +46,11 @@ int run(const AuditFlags& flags) {
   audit_options.snap = *snap;
   audit_options.tau = flags.tau;
   audit_options.threads = flags.threads;
+  // Drawn only on a terminal and only if the audit takes a while (text_chart.h).
+  ProgressBar bar(stderr, "audit", adapter->modules.size());
+  audit_options.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };
   Result<AuditReport> report = run_audit(*adapter, audit_options);
+  bar.finish();
   if (!report) return report_failure(report.error());
   if (!flags.html.empty()) {
     if (Status s = write_text_file(flags.html, audit_html(*report), /*overwrite=*/true); !s.ok()) {

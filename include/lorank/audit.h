@@ -4,6 +4,7 @@
 #define LORANK_AUDIT_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -83,6 +84,7 @@ struct AuditOptions {
   Snap snap = Snap::kNone;
   double tau = 1e-2;     // for SpectrumMetrics::threshold_rank, 0 < tau <= 1
   unsigned threads = 0;  // for module_spectra; 0 = one per core
+  std::function<void(std::size_t, std::size_t)> progress;  // see SpectraOptions::progress
 };
 
 // The whole audit: module_spectra, then per module the metrics, names, the rule's rank and

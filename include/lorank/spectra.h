@@ -3,6 +3,7 @@
 #ifndef LORANK_SPECTRA_H_
 #define LORANK_SPECTRA_H_
 
+#include <functional>
 #include <vector>
 
 #include "lorank/adapter.h"
@@ -12,6 +13,9 @@ namespace lorank {
 
 struct SpectraOptions {
   unsigned threads = 0;  // 0 = one per core
+  // Called after each module with (modules done, total), from the worker threads, one call
+  // at a time (serialised by module_spectra). For progress bars; may be empty.
+  std::function<void(std::size_t, std::size_t)> progress;
 };
 
 // Element i holds the min(rank, out, in) singular values of adapter.modules[i], descending;

@@ -24,8 +24,10 @@ class ProgressBar {
  public:
   ProgressBar(std::FILE* stream, std::string label, std::size_t total,
               std::chrono::milliseconds delay = std::chrono::milliseconds(300));
-  ~ProgressBar();  // clears the line if anything was drawn
+  ~ProgressBar();  // finish()
   void update(std::size_t done);
+  // Clears the line if anything was drawn; later update() calls draw nothing.
+  void finish();
 
  private:
   std::FILE* stream_;

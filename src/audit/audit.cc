@@ -73,6 +73,7 @@ Result<AuditReport> run_audit(const Adapter& adapter, const AuditOptions& option
   }
   SpectraOptions spectra_options;
   spectra_options.threads = options.threads;
+  spectra_options.progress = options.progress;
   LORANK_ASSIGN_OR_RETURN(std::vector<std::vector<double>> spectra,
                           module_spectra(adapter, spectra_options));
   if (spectra.size() != adapter.modules.size()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <mutex>
 #include <numeric>
 #include <thread>
 
@@ -46,6 +47,8 @@ Result<std::vector<std::vector<double>>> module_spectra(const Adapter& adapter,
     return module_cost(adapter.modules[x]) > module_cost(adapter.modules[y]);
   });
   std::atomic<std::size_t> next{0};
+  std::mutex progress_mutex;
+  std::size_t done = 0;
   // Many small factorisations: parallel across modules, one BLAS thread each (the BLAS
   // only does the r×r Cholesky, triangular product and core SVD).
   const linalg::BlasThreadsGuard single_blas(1);
@@ -64,6 +67,10 @@ Result<std::vector<std::vector<double>>> module_spectra(const Adapter& adapter,
       // the resident set at the modules in flight whatever the file's size.
       release_tensor_pages(adapter, m.A);
       release_tensor_pages(adapter, m.B);
+      if (options.progress) {
+        const std::lock_guard<std::mutex> lock(progress_mutex);
+        options.progress(++done, n);
+      }
     }
   };
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());

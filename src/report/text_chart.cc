@@ -44,11 +44,15 @@ ProgressBar::ProgressBar(std::FILE* stream, std::string label, std::size_t total
       start_(std::chrono::steady_clock::now()),
       delay_(delay) {}
 
-ProgressBar::~ProgressBar() {
+ProgressBar::~ProgressBar() { finish(); }
+
+void ProgressBar::finish() {
   if (drawn_) {
     std::fputs("\r\033[K", stream_);
     std::fflush(stream_);
   }
+  drawn_ = false;
+  enabled_ = false;
 }
 
 void ProgressBar::update(std::size_t done) {
