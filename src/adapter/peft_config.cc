@@ -103,6 +103,13 @@ Result<PeftConfig> read_peft_config(const std::filesystem::path& path) {
   if (!std::filesystem::is_regular_file(path, ec)) {
     return not_found("adapter config '{}': no such file", path.string());
   }
+  // A config is a few KB; refuse absurd sizes before reading (hostile input, docs/security.md).
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return io_error("adapter config '{}': {}", path.string(), ec.message());
+  if (size > kMaxConfigBytes) {
+    return corruption("adapter config '{}': {} bytes is more than the {} allowed", path.string(),
+                      size, kMaxConfigBytes);
+  }
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();

@@ -2,12 +2,16 @@
 #ifndef LORANK_ADAPTER_PEFT_CONFIG_H_
 #define LORANK_ADAPTER_PEFT_CONFIG_H_
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
 #include "lorank/adapter.h"
 
 namespace lorank::adapter {
+
+// adapter_config.json files larger than this are refused (kCorruption) before reading.
+inline constexpr std::uintmax_t kMaxConfigBytes = 16u << 20;
 
 // Parses `text` (the content of `path`, named in messages). Missing keys take PEFT's
 // defaults. kCorruption: not JSON / not an object, r or a rank_pattern value not a positive
