@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config
       libeigen3-dev libopenblas-dev liblapacke-dev libfmt-dev nlohmann-json3-dev libcli11-dev
       libgtest-dev libbenchmark-dev python3-numpy
-      chromium)  # headless render check of the HTML report (tools/check_html.sh)
+      chromium   # headless render check of the HTML report (tools/check_html.sh)
+      clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes (scripts/fuzz.sh)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
