@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "linalg/lapack.h"
 #include "lorank/parallel.h"
 #include "lorank/resize.h"
 #include "resize/format_config.h"
@@ -103,9 +104,13 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
   }
   const std::size_t n = in.modules.size();
   std::vector<std::optional<Result<ModuleOutcome>>> outcomes(n);
-  parallel_for(n, options.threads, [&](std::size_t i) {
-    outcomes[i].emplace(resize_one(in, in.modules[i], options));
-  });
+  {
+    // Many small factorisations: parallel across modules, one BLAS thread each.
+    const linalg::BlasThreadsGuard single_blas(1);
+    parallel_for(n, options.threads, [&](std::size_t i) {
+      outcomes[i].emplace(resize_one(in, in.modules[i], options));
+    });
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (!outcomes[i]->has_value()) return outcomes[i]->status();
   }

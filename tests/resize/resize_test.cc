@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "lorank/gguf.h"
@@ -49,10 +50,12 @@ fs::path write_peft(const fs::path& dir, DType dtype = DType::kF64) {
       .add(p + "1.q_proj.lora_A.weight", {6, 10}, pattern(60, 7), dtype)
       .add(p + "1.q_proj.lora_B.weight", {12, 6}, std::vector<double>(72, 0.0), dtype)
       .add(p + "1.q_proj.lora_magnitude_vector", {12}, pattern(12, 8), dtype)
+      .add("base_model.model.embed_tokens.lora_embedding_A", {4, 20}, pattern(80, 10), dtype)
+      .add("base_model.model.embed_tokens.lora_embedding_B", {6, 4}, pattern(24, 11), dtype)
       .add("base_model.model.score.weight", {3, 5}, pattern(15, 9), DType::kF32)
       .metadata("format", "pt")
       .config(R"({"peft_type": "LORA", "r": 6, "lora_alpha": 12, "use_rslora": true,
-                 "use_dora": true, "rank_pattern": {"v_proj": 4}, "alpha_pattern": {"v_proj": 3},
+                 "use_dora": true, "rank_pattern": {"v_proj": 4, "embed_tokens": 4}, "alpha_pattern": {"v_proj": 3},
                  "inference_mode": true, "target_modules": ["q_proj", "v_proj"],
                  "lora_dropout": 0.05})");
   return b.write(dir);
@@ -139,6 +142,28 @@ TEST(ResizeAdapter, PeftKeepsScalesConfigDoraAndPassthrough) {
             StatusCode::kInvalidArgument);
 }
 
+TEST(ResizeAdapter, EmbeddingKeepsItsLayoutAndNonFiniteIsNamed) {
+  TempDir tmp;
+  Result<Adapter> a = open_adapter(write_peft(tmp.path()).parent_path());
+  ASSERT_TRUE(a) << a.status().message();
+  ASSERT_EQ(a->modules.back().kind, ModuleKind::kEmbedding);
+  Result<ResizeResult> r = resize_adapter(*a, {rule("fixed:2"), false, std::nullopt, 1});
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->adapter.modules.back().A.shape, (Shape{{2, 20}}));
+  EXPECT_EQ(r->adapter.modules.back().B.shape, (Shape{{6, 2}}));
+  // A NaN in a factor: kNumerical naming the tensor, no partial result.
+  Adapter bad = *a;
+  std::vector<std::byte> bytes(bad.modules[1].A.data.begin(), bad.modules[1].A.data.end());
+  const double nan = std::nan("");
+  std::memcpy(bytes.data() + 8 * 5, &nan, 8);
+  bad.modules[1].A.data = bytes;
+  Result<ResizeResult> e = resize_adapter(bad, {rule("fixed:2"), false, std::nullopt, 2});
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.status().code(), StatusCode::kNumerical);
+  EXPECT_NE(e.status().message().find("layers.0.v_proj.lora_A.weight"), std::string::npos)
+      << e.status().message();
+}
+
 TEST(ResizeAdapter, KohyaConvAlphasAndMetadata) {
   TempDir tmp;
   AdapterBuilder b;
@@ -204,6 +229,17 @@ TEST(ResizeAdapter, GgufKeepsGlobalAlphaAndFoldsTheScale) {
   ASSERT_TRUE(back->global_alpha);
   EXPECT_EQ(*back->global_alpha, 16.0);
   EXPECT_EQ(back->modules[0].scale, 16.0 / static_cast<double>(back->modules[0].rank));
+  EXPECT_LT(back->modules[0].rank, 5u);
+
+  // No global α: llama.cpp applies scale 1, so the factors carry the whole update.
+  std::vector<GgufKv> no_alpha(kvs.begin(), kvs.end() - 1);
+  ASSERT_TRUE(write_gguf(tmp / "c.gguf", no_alpha, views).ok());
+  Result<Adapter> c = open_adapter(tmp / "c.gguf", AdapterOptions{2.5});
+  ASSERT_TRUE(c) << c.status().message();
+  Result<ResizeResult> rc = resize_adapter(*c, {rule("fixed:3"), false, DType::kF64, 1});
+  ASSERT_TRUE(rc) << rc.status().message();
+  EXPECT_EQ(rc->modules[0].new_scale, 1.0);
+  check_resized(*c, *rc, tmp / "d.gguf", ResizeCheck{1e-12, true, false});
 }
 
 }  // namespace
