@@ -135,6 +135,10 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
     m.B.data = own_bytes(*storage, f.b, m.B.dtype, status);
     LORANK_RETURN_IF_ERROR(status.with_context(fmt::format("tensor '{}'", old.B.name)));
     // Conv keeps its layout: A k×in×kh×kw, B out×k×1×1 (embedding and linear likewise).
+    if (m.A.shape.rank() < 2 || m.B.shape.rank() < 2) {
+      return internal_error("module '{}': factors of shapes {} and {}", m.name,
+                            m.A.shape.to_string(), m.B.shape.to_string());
+    }
     m.A.shape.dims.at(0) = static_cast<int64_t>(f.k);
     m.B.shape.dims.at(1) = static_cast<int64_t>(f.k);
     m.rank = f.k;

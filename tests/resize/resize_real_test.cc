@@ -36,15 +36,17 @@ TEST_P(RealResize, Energy90KeepsTheLeadingSpectrumAndScales) {
   RecordProperty("worst_sigma_error_over_sigma1", std::to_string(worst));
   EXPECT_LT(r->totals.params_after, r->totals.params_before);
   for (const ResizeModule& m : r->modules) {
-    if (!m.zero) EXPECT_GE(m.retained_energy, 0.9 - 1e-12) << m.name;
+    if (!m.zero) {
+      EXPECT_GE(m.retained_energy, 0.9 - 1e-12) << m.name;
+    }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shared, RealResize,
                          ::testing::Values("opt125m-bf16-r16", "sd15-unet-peft-r4",
                                            "sd15-unet-kohyalike-r4"),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string n = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           std::string n = param_info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
                            return n;
                          });
