@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "lorank/gguf.h"
@@ -128,6 +129,17 @@ TEST(ResizeAdapter, PeftKeepsScalesConfigDoraAndPassthrough) {
       EXPECT_EQ(j["inference_mode"], true);
       EXPECT_EQ(j["lora_dropout"], 0.05);
       EXPECT_EQ(j["target_modules"].size(), 2u);
+      // r is the most common new rank; every other module is pinned by an anchored key.
+      std::map<std::size_t, int> counts;
+      for (const ResizeModule& m : r->modules) counts[m.new_rank] += m.zero ? 0 : 1;
+      const auto mode = std::max_element(counts.begin(), counts.end(), [](auto& x, auto& y) {
+        return x.second < y.second || (x.second == y.second && x.first < y.first);
+      });
+      EXPECT_EQ(j["r"], mode->first);
+      for (const auto& [key, value] : j["rank_pattern"].items()) {
+        EXPECT_EQ(key.front(), '^') << key;
+        EXPECT_NE(value, mode->first) << key;
+      }
       EXPECT_LE(r->totals.params_after, r->totals.params_before);
       EXPECT_LT(r->totals.bytes_after, r->totals.bytes_before);
     }
