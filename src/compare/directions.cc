@@ -50,13 +50,6 @@ double frobenius(std::span<const double> f) {
   return big * std::sqrt(sum);
 }
 
-// Copies the upper trapezoid (k×n) of the geqrf output x (m×n, ld m) into r (ld k).
-void extract_r(const double* x, int m, int n, int k, double* r) {
-  for (int j = 0; j < n; ++j) {
-    for (int i = 0; i < k; ++i) r[sz(j) * sz(k) + sz(i)] = i <= j ? x[sz(j) * sz(m) + sz(i)] : 0.0;
-  }
-}
-
 }  // namespace
 
 Status DirectionsWorkspace::compute(std::span<const double> b, std::span<const double> a,
@@ -65,13 +58,12 @@ Status DirectionsWorkspace::compute(std::span<const double> b, std::span<const d
   LORANK_RETURN_IF_ERROR(validate(b.size(), a.size(), shape, scale));
   LORANK_RETURN_IF_ERROR(check_finite(b, shape.r, "B"));
   LORANK_RETURN_IF_ERROR(check_finite(a, shape.in, "A"));
-  const int out = static_cast<int>(shape.out);
-  const int r = static_cast<int>(shape.r);
-  const int in = static_cast<int>(shape.in);
   const bool left = side == CompareSide::kLeft;
+  LORANK_RETURN_IF_ERROR(svd_workspace_.compute(b, a, shape, left, !left, svd_));
+  const int out = svd_.out, in = svd_.in, r = svd_.r;
   d.dim = left ? out : in;
-  d.kq = std::min(d.dim, r);
-  d.count = std::min({out, in, r});
+  d.kq = left ? svd_.kb : svd_.ka;
+  d.count = svd_.count;
   d.numerical_rank = 0;
   d.sigma.clear();
   if (d.count == 0) {
@@ -79,51 +71,19 @@ Status DirectionsWorkspace::compute(std::span<const double> b, std::span<const d
     d.vectors.clear();
     return Status();
   }
-  const int kb = std::min(out, r);
-  const int ka = std::min(in, r);
-
-  // B → column-major out×r; Aᵀ (in×r column-major) is A's row-major data as it is.
-  xb_.resize(sz(out) * sz(r));
-  for (int i = 0; i < out; ++i) {
-    for (int j = 0; j < r; ++j) xb_[sz(j) * sz(out) + sz(i)] = b[sz(i) * sz(r) + sz(j)];
-  }
-  xa_.assign(a.begin(), a.end());
-  tau_b_.resize(sz(kb));
-  tau_a_.resize(sz(ka));
-  rb_.resize(sz(kb) * sz(r));
-  ra_.resize(sz(ka) * sz(r));
-  // Householder QR, not the spectrum's CholeskyQR2: Q must be orthonormal to working
-  // precision even for rank-deficient factors (untrained or duplicated columns), which
-  // CholeskyQR cannot deliver, and comparing is a one-off, not a hot loop.
-  LORANK_RETURN_IF_ERROR(linalg::geqrf(out, r, xb_.data(), out, tau_b_.data(), work_));
-  extract_r(xb_.data(), out, r, kb, rb_.data());
-  LORANK_RETURN_IF_ERROR(linalg::geqrf(in, r, xa_.data(), in, tau_a_.data(), work_));
-  extract_r(xa_.data(), in, r, ka, ra_.data());
-  if (left) {
-    LORANK_RETURN_IF_ERROR(linalg::orgqr(out, kb, kb, xb_.data(), out, tau_b_.data(), work_));
-    d.q.assign(xb_.begin(), xb_.begin() + static_cast<std::ptrdiff_t>(sz(out) * sz(kb)));
-  } else {
-    LORANK_RETURN_IF_ERROR(linalg::orgqr(in, ka, ka, xa_.data(), in, tau_a_.data(), work_));
-    d.q.assign(xa_.begin(), xa_.begin() + static_cast<std::ptrdiff_t>(sz(in) * sz(ka)));
-  }
-
-  // M = R_B·R_Aᵀ (kb×ka) = U_M·Σ·V_Mᵀ. The scale only multiplies Σ (and flips the sign of
-  // one side's vectors when negative, which no φ can see), so M is left unscaled.
-  core_.resize(sz(kb) * sz(ka));
-  linalg::gemm(false, true, kb, ka, r, rb_.data(), kb, ra_.data(), ka, core_.data(), kb);
+  // The scale only multiplies Σ (and flips the sign of one side's vectors when negative,
+  // which no φ can see), so the core was left unscaled.
   const int p = d.count;
-  sv_.resize(sz(p));
-  double* s = sv_.data();
-  u_.resize(sz(kb) * sz(p));
-  vt_.resize(sz(p) * sz(ka));
-  LORANK_RETURN_IF_ERROR(linalg::gesdd_vectors(kb, ka, core_.data(), kb, s, u_.data(), kb,
-                                               vt_.data(), p, work_, iwork_));
+  const int ka = svd_.ka;
+  const double* s = svd_.sigma.data();
   if (left) {
-    d.vectors.assign(u_.begin(), u_.begin() + static_cast<std::ptrdiff_t>(sz(kb) * sz(p)));
+    d.q = svd_.qb;
+    d.vectors = svd_.u;
   } else {
+    d.q = svd_.qa;
     d.vectors.resize(sz(ka) * sz(p));  // V_M = (V_Mᵀ)ᵀ, ka×p
     for (int c = 0; c < p; ++c) {
-      for (int i = 0; i < ka; ++i) d.vectors[sz(c) * sz(ka) + sz(i)] = vt_[sz(i) * sz(p) + sz(c)];
+      for (int i = 0; i < ka; ++i) d.vectors[sz(c) * sz(ka) + sz(i)] = svd_.vt[sz(i) * sz(p) + sz(c)];
     }
   }
   // Rounding in the QRs and the core SVD perturbs σ by about ε·‖B‖₂·‖A‖₂ (times a modest

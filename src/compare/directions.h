@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "linalg/lora_svd.h"
 #include "lorank/compare.h"
 #include "lorank/spectrum.h"
 #include "lorank/status.h"
@@ -38,8 +39,8 @@ class DirectionsWorkspace {
                  double scale, CompareSide side, Directions& out);
 
  private:
-  std::vector<double> xb_, xa_, tau_b_, tau_a_, rb_, ra_, core_, sv_, u_, vt_, work_;
-  std::vector<int> iwork_;
+  linalg::LoraSvdWorkspace svd_workspace_;
+  linalg::LoraSvd svd_;
 };
 
 }  // namespace lorank::compare_internal

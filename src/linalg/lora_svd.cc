@@ -1,0 +1,92 @@
+#include "linalg/lora_svd.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "linalg/lapack.h"
+#include "linalg/singular_vectors.h"
+
+namespace lorank::linalg {
+namespace {
+
+std::size_t sz(int v) { return static_cast<std::size_t>(v); }
+
+// Copies the upper trapezoid (k×n) of the geqrf output x (m×n, ld m) into r (ld k).
+void extract_r(const double* x, int m, int n, int k, double* r) {
+  for (int j = 0; j < n; ++j) {
+    for (int i = 0; i < k; ++i) r[sz(j) * sz(k) + sz(i)] = i <= j ? x[sz(j) * sz(m) + sz(i)] : 0.0;
+  }
+}
+
+}  // namespace
+
+Status LoraSvdWorkspace::compute(std::span<const double> b, std::span<const double> a,
+                                 LoraShape s, bool want_qb, bool want_qa, LoraSvd& d) {
+  if (!fits_lapack_int(s.out) || !fits_lapack_int(s.in) || !fits_lapack_int(s.r) ||
+      (s.r != 0 && s.out > std::numeric_limits<std::size_t>::max() / s.r) ||
+      (s.r != 0 && s.in > std::numeric_limits<std::size_t>::max() / s.r)) {
+    return invalid_argument("LoRA shape {}x{}·{}x{} exceeds LAPACK's 32-bit dimensions", s.out,
+                            s.r, s.r, s.in);
+  }
+  if (b.size() != s.out * s.r) {
+    return invalid_argument("B has {} elements, expected out·r = {}·{}", b.size(), s.out, s.r);
+  }
+  if (a.size() != s.r * s.in) {
+    return invalid_argument("A has {} elements, expected r·in = {}·{}", a.size(), s.r, s.in);
+  }
+  const int out = static_cast<int>(s.out);
+  const int r = static_cast<int>(s.r);
+  const int in = static_cast<int>(s.in);
+  d.out = out;
+  d.in = in;
+  d.r = r;
+  d.kb = std::min(out, r);
+  d.ka = std::min(in, r);
+  d.count = std::min({out, in, r});
+  d.qb.clear();
+  d.qa.clear();
+  d.u.clear();
+  d.vt.clear();
+  d.sigma.clear();
+  if (d.count == 0) return Status();
+  const int kb = d.kb;
+  const int ka = d.ka;
+
+  // B → column-major out×r; Aᵀ (in×r column-major) is A's row-major data as it is.
+  xb_.resize(sz(out) * sz(r));
+  for (int i = 0; i < out; ++i) {
+    for (int j = 0; j < r; ++j) xb_[sz(j) * sz(out) + sz(i)] = b[sz(i) * sz(r) + sz(j)];
+  }
+  xa_.assign(a.begin(), a.end());
+  tau_b_.resize(sz(kb));
+  tau_a_.resize(sz(ka));
+  rb_.resize(sz(kb) * sz(r));
+  ra_.resize(sz(ka) * sz(r));
+  // Householder QR, not the spectrum's CholeskyQR2: Q must be orthonormal to working
+  // precision even for rank-deficient factors (untrained or duplicated columns), which
+  // CholeskyQR cannot deliver, and vectors are a one-off, not a hot loop.
+  LORANK_RETURN_IF_ERROR(geqrf(out, r, xb_.data(), out, tau_b_.data(), work_));
+  extract_r(xb_.data(), out, r, kb, rb_.data());
+  LORANK_RETURN_IF_ERROR(geqrf(in, r, xa_.data(), in, tau_a_.data(), work_));
+  extract_r(xa_.data(), in, r, ka, ra_.data());
+  if (want_qb) {
+    LORANK_RETURN_IF_ERROR(orgqr(out, kb, kb, xb_.data(), out, tau_b_.data(), work_));
+    d.qb.assign(xb_.begin(), xb_.begin() + static_cast<std::ptrdiff_t>(sz(out) * sz(kb)));
+  }
+  if (want_qa) {
+    LORANK_RETURN_IF_ERROR(orgqr(in, ka, ka, xa_.data(), in, tau_a_.data(), work_));
+    d.qa.assign(xa_.begin(), xa_.begin() + static_cast<std::ptrdiff_t>(sz(in) * sz(ka)));
+  }
+
+  // M = R_B·R_Aᵀ (kb×ka) = U_M·Σ·V_Mᵀ.
+  core_.resize(sz(kb) * sz(ka));
+  gemm(false, true, kb, ka, r, rb_.data(), kb, ra_.data(), ka, core_.data(), kb);
+  const int p = d.count;
+  d.sigma.resize(sz(p));
+  d.u.resize(sz(kb) * sz(p));
+  d.vt.resize(sz(p) * sz(ka));
+  return gesdd_vectors(kb, ka, core_.data(), kb, d.sigma.data(), d.u.data(), kb, d.vt.data(), p,
+                       work_, iwork_);
+}
+
+}  // namespace lorank::linalg
