@@ -48,6 +48,7 @@ void register_demo(CLI::App& app, CommandRegistry& registry);
 void register_audit(CLI::App& app, CommandRegistry& registry);
 void register_experiment(CLI::App& app, CommandRegistry& registry);
 void register_compare(CLI::App& app, CommandRegistry& registry);
+void register_resize(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace lorank::cli
 

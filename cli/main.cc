@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   lorank::cli::register_audit(app, registry);
   lorank::cli::register_experiment(app, registry);
   lorank::cli::register_compare(app, registry);
+  lorank::cli::register_resize(app, registry);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

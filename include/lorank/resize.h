@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,6 +87,20 @@ struct ResizeResult {
 // Errors: those of truncate_module (the first failing module in file order, named);
 // kInvalidArgument for a non-float options.dtype.
 Result<ResizeResult> resize_adapter(const Adapter& adapter, const ResizeOptions& options = {});
+
+// Re-reads the adapter written at `out` and checks that every module's spectrum equals the
+// first new_rank values of `original_spectra[i]` (module_spectra of the input, file order)
+// within the stored dtype's rounding: |Δσ| ≤ 8·u(dtype)·σ₁ (u = unit roundoff; 1e-12 for
+// F64). kInternal naming the module and the values when it does not (a bug, never the
+// user's data); the reader's errors if the output cannot be read back.
+Status verify_resized(const std::filesystem::path& out, const ResizeResult& result,
+                      const std::vector<std::vector<double>>& original_spectra,
+                      const AdapterOptions& options = {});
+
+// One row per module (old → new rank, retained energy, relative Frobenius error, σ₁/σ_k),
+// the totals, the notes; and the same as one JSON object.
+std::string resize_table(const ResizeResult& result);
+std::string resize_json(const ResizeResult& result);
 
 }  // namespace lorank
 

@@ -1,0 +1,105 @@
+// `lorank resize IN -o OUT`: right-size an adapter by truncated SVD, in its own format.
+#include <fmt/core.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "lorank/adapter.h"
+#include "lorank/resize.h"
+#include "lorank/spectra.h"
+
+namespace lorank::cli {
+namespace {
+
+struct ResizeFlags {
+  std::string in, out, rule, dtype;
+  std::optional<int> rank;
+  std::optional<double> energy, threshold, alpha;
+  bool recommended = false, sigma_in_b = false, dry_run = false, overwrite = false;
+  bool no_verify = false, json = false;
+  unsigned threads = 0;
+};
+
+// Exactly one way of choosing k; the shorthands are spelled as rank rules.
+Result<RankRule> chosen_rule(const ResizeFlags& f) {
+  int given = 0;
+  std::string spec;
+  if (f.rank) ++given, spec = fmt::format("fixed:{}", *f.rank);
+  if (f.energy) ++given, spec = fmt::format("energy:{}", *f.energy);
+  if (f.threshold) ++given, spec = fmt::format("threshold:{}", *f.threshold);
+  if (f.recommended) ++given, spec = RankRule().to_string();
+  if (!f.rule.empty()) ++given, spec = f.rule;
+  if (given != 1) {
+    return invalid_argument("give exactly one of --rank, --energy, --threshold, --recommended, "
+                            "--rule (got {})", given);
+  }
+  return RankRule::parse(spec);
+}
+
+int run(const ResizeFlags& f) {
+  Result<RankRule> rule = chosen_rule(f);
+  if (!rule) return usage_error(rule.error().message());
+  ResizeOptions options;
+  options.rule = *rule;
+  options.sigma_in_b = f.sigma_in_b;
+  options.threads = f.threads;
+  if (!f.dtype.empty()) {
+    options.dtype = parse_dtype(f.dtype);
+    if (!options.dtype || !is_convertible_float(*options.dtype)) {
+      return usage_error(fmt::format("--dtype must be F64, F32, F16 or BF16, got '{}'", f.dtype));
+    }
+  }
+  if (f.out.empty() && !f.dry_run) return usage_error("-o/--out is required (or --dry-run)");
+  AdapterOptions adapter_options;
+  adapter_options.alpha = f.alpha;
+  Result<Adapter> adapter = open_adapter(f.in, adapter_options);
+  if (!adapter) return report_failure(adapter.error());
+  Result<ResizeResult> result = resize_adapter(*adapter, options);
+  if (!result) return report_failure(result.error());
+  for (const std::string& note : result->notes) fmt::print(stderr, "lorank: note: {}\n", note);
+  if (!f.dry_run) {
+    if (Status s = write_adapter(result->adapter, f.out, AdapterWriteOptions{f.overwrite}); !s.ok()) {
+      return report_failure(s);
+    }
+    if (!f.no_verify) {
+      Result<std::vector<std::vector<double>>> before = module_spectra(*adapter);
+      if (!before) return report_failure(before.error());
+      if (Status s = verify_resized(f.out, *result, *before, adapter_options); !s.ok()) {
+        return report_failure(s);
+      }
+    }
+  }
+  fmt::print("{}", f.json ? resize_json(*result) : resize_table(*result));
+  if (f.dry_run) fmt::print(stderr, "lorank: dry run: nothing written\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_resize(CLI::App& app, CommandRegistry& registry) {
+  auto f = std::make_shared<ResizeFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "resize", "Right-size an adapter without retraining: the best rank-k approximation of "
+                "every module (truncated SVD from the factors), written in the input's format.");
+  sub->add_option("in", f->in, "Adapter folder or weights file")->required();
+  sub->add_option("-o,--out", f->out, "Output (PEFT: a folder; kohya/GGUF: a file). Never the input");
+  sub->add_option("--rank", f->rank, "Keep k directions per module (capped at the old rank)");
+  sub->add_option("--energy", f->energy, "Smallest k keeping this fraction of sum sigma^2 (PEFT's rule)");
+  sub->add_option("--threshold", f->threshold, "Keep sigma_i >= T*sigma_1");
+  sub->add_flag("--recommended", f->recommended, "The audit's default rule (threshold:0.01)");
+  sub->add_option("--rule", f->rule, "Any audit rank rule, e.g. kohya-fro:0.9 (docs/metrics.md)");
+  sub->add_flag("--sigma-in-b", f->sigma_in_b, "Put the singular values in B (PEFT/kohya convention) "
+                                               "instead of balancing them");
+  sub->add_option("--dtype", f->dtype, "Dtype of the new factors (default: the input's)");
+  sub->add_option("--alpha", f->alpha, "Alpha for adapters that carry none (as in audit)");
+  sub->add_flag("--dry-run", f->dry_run, "Print the plan, write nothing");
+  sub->add_flag("--overwrite", f->overwrite, "Replace an existing output (never the input)");
+  sub->add_flag("--no-verify", f->no_verify, "Skip re-reading the output and checking its spectra");
+  sub->add_option("--threads", f->threads, "Worker threads (0 = one per core)")->capture_default_str();
+  sub->add_flag("--json", f->json, "Print the report as JSON");
+  registry.add(sub, [f] { return run(*f); });
+}
+
+}  // namespace lorank::cli

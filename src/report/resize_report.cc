@@ -1,0 +1,58 @@
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "lorank/resize.h"
+
+namespace lorank {
+namespace {
+
+nlohmann::ordered_json finite(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
+}  // namespace
+
+std::string resize_table(const ResizeResult& r) {
+  std::size_t width = 6;
+  for (const ResizeModule& m : r.modules) width = std::max(width, m.name.size());
+  width = std::min<std::size_t>(width, 70);
+  std::string out = fmt::format("{:<{}}  {:>9}  {:>9}  {:>10}  {:>9}\n", "module", width, "rank",
+                                "energy", "rel. error", "s1/sk");
+  for (const ResizeModule& m : r.modules) {
+    const std::string name = m.name.size() > width ? "…" + m.name.substr(m.name.size() - width + 1) : m.name;
+    out += fmt::format("{:<{}}  {:>9}  {:>9.5f}  {:>10.2e}  {:>9}\n", name, width,
+                       fmt::format("{} -> {}", m.old_rank, m.new_rank), m.retained_energy,
+                       m.relative_error,
+                       m.zero ? "zero" : std::isfinite(m.condition) ? fmt::format("{:.3g}", m.condition) : "inf");
+  }
+  const ResizeTotals& t = r.totals;
+  out += fmt::format("\nparameters {} -> {} ({:.1f}%), bytes {} -> {}\n", t.params_before,
+                     t.params_after, t.params_before ? 100.0 * t.params_after / t.params_before : 0.0,
+                     t.bytes_before, t.bytes_after);
+  return out;
+}
+
+std::string resize_json(const ResizeResult& r) {
+  nlohmann::ordered_json j;
+  j["modules"] = nlohmann::ordered_json::array();
+  for (const ResizeModule& m : r.modules) {
+    j["modules"].push_back({{"name", m.name},
+                            {"old_rank", m.old_rank},
+                            {"new_rank", m.new_rank},
+                            {"scale", finite(m.scale)},
+                            {"new_scale", finite(m.new_scale)},
+                            {"retained_energy", finite(m.retained_energy)},
+                            {"relative_error", finite(m.relative_error)},
+                            {"condition", finite(m.condition)},
+                            {"zero", m.zero}});
+  }
+  const ResizeTotals& t = r.totals;
+  j["totals"] = {{"params_before", t.params_before}, {"params_after", t.params_after},
+                 {"bytes_before", t.bytes_before},   {"bytes_after", t.bytes_after}};
+  j["notes"] = r.notes;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace lorank
