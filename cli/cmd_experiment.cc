@@ -13,6 +13,24 @@
 namespace lorank::cli {
 namespace {
 
+// Flags every demo-based experiment shares (the demo's target and training setup).
+template <typename Params>
+void add_fit_flags(CLI::App* sub, Params& p) {
+  sub->add_option("--steps", p.steps, "Gradient steps per fit")->capture_default_str();
+  sub->add_option("--lr", p.lr, "Learning rate")->capture_default_str();
+  sub->add_option("--noise", p.noise, "Noise-floor scale")->capture_default_str();
+  sub->add_option("--seed", p.seed, "Target seed (np.random.seed)")->capture_default_str();
+  sub->add_option("--init-seed", p.init_seed, "Seed of A's init (default_rng)")
+      ->capture_default_str();
+}
+
+// Flags every experiment shares: threads and outputs.
+void add_output_flags(CLI::App* sub, unsigned& threads, bool& json, std::string& html) {
+  sub->add_option("--threads", threads, "Threads (0 = one per core)")->capture_default_str();
+  sub->add_flag("--json", json, "Print one JSON object");
+  sub->add_option("--html", html, "Also write a self-contained HTML page with the plots");
+}
+
 struct SweepFlags {
   std::string html;
   SweepParams params;
@@ -49,15 +67,8 @@ void register_sweep(CLI::App& experiment, CommandRegistry& registry) {
       ->capture_default_str();
   sub->add_option("--ranks", flags->ranks, "Comma-separated allocated ranks r")
       ->capture_default_str();
-  sub->add_option("--steps", p.steps, "Gradient steps per cell")->capture_default_str();
-  sub->add_option("--lr", p.lr, "Learning rate")->capture_default_str();
-  sub->add_option("--noise", p.noise, "Noise-floor scale")->capture_default_str();
-  sub->add_option("--seed", p.seed, "Target seed (np.random.seed)")->capture_default_str();
-  sub->add_option("--init-seed", p.init_seed, "Seed of A's init (default_rng)")
-      ->capture_default_str();
-  sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
-  sub->add_flag("--json", flags->json, "Print one JSON object");
-  sub->add_option("--html", flags->html, "Also write a self-contained HTML page with the plots");
+  add_fit_flags(sub, p);
+  add_output_flags(sub, p.threads, flags->json, flags->html);
   registry.add(sub, [flags] { return run_sweep_command(*flags); });
 }
 
@@ -92,16 +103,9 @@ void register_noise(CLI::App& experiment, CommandRegistry& registry) {
   sub->add_option("--dim", p.dim, "Target size: dim×dim")->capture_default_str();
   sub->add_option("--true-rank", p.true_rank, "Intrinsic rank k")->capture_default_str();
   sub->add_option("--ranks", flags->ranks, "Comma-separated allocated ranks")->capture_default_str();
-  sub->add_option("--steps", p.steps, "Gradient steps")->capture_default_str();
   sub->add_option("--record-every", p.record_every, "Trace every N steps")->capture_default_str();
-  sub->add_option("--lr", p.lr, "Learning rate")->capture_default_str();
-  sub->add_option("--noise", p.noise, "Noise-floor scale")->capture_default_str();
-  sub->add_option("--seed", p.seed, "Target seed (np.random.seed)")->capture_default_str();
-  sub->add_option("--init-seed", p.init_seed, "Seed of A's init (default_rng)")
-      ->capture_default_str();
-  sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
-  sub->add_flag("--json", flags->json, "Print one JSON object");
-  sub->add_option("--html", flags->html, "Also write a self-contained HTML page with the plots");
+  add_fit_flags(sub, p);
+  add_output_flags(sub, p.threads, flags->json, flags->html);
   registry.add(sub, [flags] { return run_noise_command(*flags); });
 }
 
@@ -142,9 +146,7 @@ void register_scaling(CLI::App& experiment, CommandRegistry& registry) {
   sub->add_option("--sgd-lrs", p.sgd_lrs, "SGD learning rates")->delimiter(',')->capture_default_str();
   sub->add_option("--steps", p.steps, "Full-batch steps per run")->capture_default_str();
   sub->add_option("--seed", p.seed, "Seed of the data and inits")->capture_default_str();
-  sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
-  sub->add_flag("--json", flags->json, "Print one JSON object");
-  sub->add_option("--html", flags->html, "Also write a self-contained HTML page with the plots");
+  add_output_flags(sub, p.threads, flags->json, flags->html);
   registry.add(sub, [flags] { return run_scaling_command(*flags); });
 }
 
@@ -184,17 +186,10 @@ void register_similarity(CLI::App& experiment, CommandRegistry& registry) {
   sub->add_option("--true-ranks", flags->true_ranks, "Comma-separated true ranks k")
       ->capture_default_str();
   sub->add_option("--factor", p.factor, "The larger fit's rank is factor·k")->capture_default_str();
-  sub->add_option("--steps", p.steps, "Gradient steps")->capture_default_str();
-  sub->add_option("--lr", p.lr, "Learning rate")->capture_default_str();
-  sub->add_option("--noise", p.noise, "Noise-floor scale")->capture_default_str();
-  sub->add_option("--seed", p.seed, "Target seed (np.random.seed)")->capture_default_str();
-  sub->add_option("--init-seed", p.init_seed, "Seed of A's init (default_rng)")
-      ->capture_default_str();
+  add_fit_flags(sub, p);
   sub->add_option("--side", flags->side, "left (output space, B) or right (input space, A)")
       ->capture_default_str();
-  sub->add_option("--threads", p.threads, "Threads (0 = one per core)")->capture_default_str();
-  sub->add_flag("--json", flags->json, "Print one JSON object");
-  sub->add_option("--html", flags->html, "Also write a self-contained HTML page with the plots");
+  add_output_flags(sub, p.threads, flags->json, flags->html);
   registry.add(sub, [flags] { return run_similarity_command(*flags); });
 }
 

@@ -10,24 +10,18 @@
 #include <type_traits>
 
 namespace lorank::linalg {
-namespace {
 
 static_assert(std::is_same_v<lapack_int, int>, "lorank assumes LP64 LAPACKE (32-bit ints)");
 
-// info < 0: argument -info was illegal. That is lorank's bug, not the data's.
-[[noreturn]] void argument_bug(const char* routine, lapack_int info) {
-  std::fprintf(stderr, "lorank: internal error: %s rejected argument %d\n", routine,
-               static_cast<int>(-info));
+void argument_bug(const char* routine, int info) {
+  std::fprintf(stderr, "lorank: internal error: %s rejected argument %d\n", routine, -info);
   std::abort();
 }
 
-// Grows `work` to the size a workspace query (lwork = -1) reported in `query`.
 void ensure_work(std::vector<double>& work, double query) {
   const auto needed = static_cast<std::size_t>(std::max(1.0, query));
   if (work.size() < needed) work.resize(needed);
 }
-
-}  // namespace
 
 bool fits_lapack_int(std::size_t n) { return n <= static_cast<std::size_t>(INT_MAX); }
 

@@ -40,6 +40,13 @@ Status potrf_upper(int n, double* a, int lda);
 // of `b` is read, so it must be zero.
 void upper_times_upper(int n, const double* a, double* b);
 
+// LAPACK's info < 0 means argument -info was illegal: lorank's bug, never the data's.
+// Prints the routine and argument and aborts.
+[[noreturn]] void argument_bug(const char* routine, int info);
+
+// Grows `work` to the size a workspace query (lwork = -1) reported in `query`.
+void ensure_work(std::vector<double>& work, double query);
+
 // OpenBLAS's process-wide thread count (1 when the library is single-threaded).
 int blas_threads();
 void set_blas_threads(int n);

@@ -1,5 +1,7 @@
 #include "linalg/singular_vectors.h"
 
+#include "linalg/lapack.h"
+
 #include <cblas.h>
 #include <lapacke.h>
 
@@ -8,21 +10,6 @@
 #include <cstdlib>
 
 namespace lorank::linalg {
-namespace {
-
-// info < 0: argument -info was illegal. That is lorank's bug, not the data's.
-[[noreturn]] void argument_bug(const char* routine, lapack_int info) {
-  std::fprintf(stderr, "lorank: internal error: %s rejected argument %d\n", routine,
-               static_cast<int>(-info));
-  std::abort();
-}
-
-void ensure_work(std::vector<double>& work, double query) {
-  const auto needed = static_cast<std::size_t>(std::max(1.0, query));
-  if (work.size() < needed) work.resize(needed);
-}
-
-}  // namespace
 
 Status orgqr(int m, int n, int k, double* a, int lda, const double* tau,
              std::vector<double>& work) {
