@@ -14,15 +14,12 @@ using testing::parse_hex_u128;
 using testing::parse_hex_u64;
 using testing::read_fixture_json;
 
-struct Case {
-  std::uint64_t seed;
-  const char* key;
-};
-constexpr Case kCases[] = {{0, "seedsequence_pcg64_seed0"}, {42, "seedsequence_pcg64_seed42"}};
+using testing::kSeedSequenceCases;
+constexpr const auto& kCases = kSeedSequenceCases;
 
 TEST(Pcg64, StateAndIncAfterSeedingMatchNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
-  for (const Case& c : kCases) {
+  for (const testing::SeedCase& c : kCases) {
     const Pcg64 g(c.seed);
     EXPECT_TRUE(g.state() ==
                 parse_hex_u128(j[c.key]["pcg64_state_after_seeding"].get<std::string>()))
@@ -47,7 +44,7 @@ TEST(Pcg64, FirstOutputsMatchSpecCheckValues) {  // numpy-rng.md §3.6
 
 TEST(Pcg64, RandomRawMatchesNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
-  for (const Case& c : kCases) {
+  for (const testing::SeedCase& c : kCases) {
     Pcg64 g(c.seed);
     for (const auto& hex : j[c.key]["pcg64_first8_next64"]) {
       EXPECT_EQ(g.next64(), parse_hex_u64(hex.get<std::string>())) << c.key;
@@ -57,7 +54,7 @@ TEST(Pcg64, RandomRawMatchesNumpy) {
 
 TEST(Pcg64, GeneratorRandomBitsMatchNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
-  for (const Case& c : kCases) {
+  for (const testing::SeedCase& c : kCases) {
     Pcg64 g(c.seed);
     for (const auto& hex : j[c.key]["generator_first4_random_bits"]) {
       EXPECT_EQ(std::bit_cast<std::uint64_t>(g.next_double()),

@@ -12,15 +12,12 @@ namespace {
 using testing::parse_hex_u64;
 using testing::read_fixture_json;
 
-struct Case {
-  std::uint64_t seed;
-  const char* key;
-};
-constexpr Case kCases[] = {{0, "seedsequence_pcg64_seed0"}, {42, "seedsequence_pcg64_seed42"}};
+using testing::kSeedSequenceCases;
+constexpr const auto& kCases = kSeedSequenceCases;
 
 TEST(SeedSequence, PoolMatchesNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
-  for (const Case& c : kCases) {
+  for (const testing::SeedCase& c : kCases) {
     const SeedSequence seq(c.seed);
     const auto want = j[c.key]["pool_uint32"].get<std::vector<std::uint32_t>>();
     EXPECT_EQ(std::vector<std::uint32_t>(seq.pool().begin(), seq.pool().end()), want) << c.key;
@@ -35,7 +32,7 @@ TEST(SeedSequence, PoolMatchesSpecCheckValues) {  // numpy-rng.md §3.2
 
 TEST(SeedSequence, GenerateStateU32MatchesNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
-  for (const Case& c : kCases) {
+  for (const testing::SeedCase& c : kCases) {
     const SeedSequence seq(c.seed);
     EXPECT_EQ(seq.generate_state_u32(8),
               j[c.key]["generate_state_8_uint32"].get<std::vector<std::uint32_t>>())
@@ -45,7 +42,7 @@ TEST(SeedSequence, GenerateStateU32MatchesNumpy) {
 
 TEST(SeedSequence, GenerateStateU64MatchesNumpy) {
   const nlohmann::json j = read_fixture_json("intermediates.json");
-  for (const Case& c : kCases) {
+  for (const testing::SeedCase& c : kCases) {
     std::vector<std::uint64_t> want;
     for (const auto& hex : j[c.key]["generate_state_4_uint64"])
       want.push_back(parse_hex_u64(hex.get<std::string>()));

@@ -17,6 +17,14 @@
 
 namespace lorank::testing {
 
+// The seeds with SeedSequence/PCG64 check values in intermediates.json, and their keys.
+struct SeedCase {
+  std::uint64_t seed;
+  const char* key;
+};
+inline constexpr SeedCase kSeedSequenceCases[] = {{0, "seedsequence_pcg64_seed0"},
+                                                  {42, "seedsequence_pcg64_seed42"}};
+
 // Parses "0x..." (or bare) hex into a u64 / u128; a malformed string fails the test.
 std::uint64_t parse_hex_u64(std::string_view text);
 Uint128 parse_hex_u128(std::string_view text);
