@@ -16,6 +16,12 @@ std::size_t worker_count(unsigned requested, std::size_t jobs);
 // put the most expensive first. `job` must not throw. Returns when all jobs are done.
 void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& job);
 
+// As above, calling job(worker, i) with worker in [0, worker_count(threads, n)) naming the
+// thread that runs it, so that jobs can reuse per-thread state (workspaces that only grow)
+// without locks: allocate worker_count(threads, n) of them and index by `worker`.
+void parallel_for_workers(std::size_t n, unsigned threads,
+                          const std::function<void(std::size_t worker, std::size_t i)>& job);
+
 }  // namespace lorank
 
 #endif  // LORANK_PARALLEL_H_

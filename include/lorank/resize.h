@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,9 @@ struct ResizeOptions {
   bool sigma_in_b = false;     // see truncate_module
   std::optional<DType> dtype;  // of the new factors; unset: each input factor's own dtype
   unsigned threads = 0;        // worker threads over modules; 0 = one per core
+  // Called after each module with (modules done, total), from the worker threads, one call
+  // at a time.
+  std::function<void(std::size_t, std::size_t)> progress;
 };
 
 struct ResizeModule {
@@ -57,6 +61,7 @@ struct ResizeModule {
   double new_scale = 1.0;  // s' the format's loader will apply to the new factors
   double retained_energy = 1.0, relative_error = 0.0, condition = 0.0;
   bool zero = false;  // all-zero update, kept as a zero module of rank 1
+  std::vector<double> singular_values;  // all min(r, out, in) σ of s·B·A before, descending
 };
 
 struct ResizeTotals {
@@ -89,12 +94,12 @@ struct ResizeResult {
 Result<ResizeResult> resize_adapter(const Adapter& adapter, const ResizeOptions& options = {});
 
 // Re-reads the adapter written at `out` and checks that every module's spectrum equals the
-// first new_rank values of `original_spectra[i]` (module_spectra of the input, file order)
-// within the stored dtype's rounding: |Δσ| ≤ 8·u(dtype)·σ₁ (u = unit roundoff; 1e-12 for
+// first new_rank of its singular values before (result.modules[i].singular_values, from
+// the resize's own SVD; an independent computation: the output's spectrum is taken from the
+// file as written) within the stored dtype's rounding: |Δσ| ≤ 8·u(dtype)·σ₁ (u = unit roundoff; 1e-12 for
 // F64). kInternal naming the module and the values when it does not (a bug, never the
 // user's data); the reader's errors if the output cannot be read back.
 Status verify_resized(const std::filesystem::path& out, const ResizeResult& result,
-                      const std::vector<std::vector<double>>& original_spectra,
                       const AdapterOptions& options = {});
 
 // One row per module (old → new rank, retained energy, relative Frobenius error, σ₁/σ_k),

@@ -11,11 +11,20 @@ Status widen_finite(const TensorView& t, const Adapter& a, std::vector<double>& 
       fmt::format("adapter file '{}': tensor '{}'", a.weights_path.string(), t.name)));
   const auto bad = std::find_if(out.begin(), out.end(), [](double v) { return !std::isfinite(v); });
   if (bad != out.end()) {
-    return numerical_error("adapter file '{}': tensor '{}' holds {} at element {}; refusing a "
-                           "spectrum of non-finite weights", a.weights_path.string(), t.name,
+    return numerical_error("adapter file '{}': tensor '{}' holds {} at element {}; refusing to "
+                           "analyse non-finite weights", a.weights_path.string(), t.name,
                            *bad, bad - out.begin());
   }
   return Status();
+}
+
+Status name_nonfinite(const Adapter& adapter, const LoraModule& m, Status status) {
+  if (status.code() != StatusCode::kNumerical) return status;
+  std::vector<double> values;
+  for (const TensorView* t : {&m.A, &m.B}) {
+    if (Status named = widen_finite(*t, adapter, values); !named.ok()) return named;
+  }
+  return status;
 }
 
 }  // namespace lorank

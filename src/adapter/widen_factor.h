@@ -1,5 +1,5 @@
 // Widening one stored LoRA factor to float64 with the NaN/Inf check every numerical
-// consumer of an adapter needs (module spectra, adapter comparison).
+// consumer of an adapter needs (module spectra, comparison, resize).
 #ifndef LORANK_ADAPTER_WIDEN_FACTOR_H_
 #define LORANK_ADAPTER_WIDEN_FACTOR_H_
 
@@ -16,6 +16,12 @@ namespace lorank {
 // kNumerical with the first NaN/Inf element (a spectrum or direction of non-finite
 // weights is meaningless).
 Status widen_finite(const TensorView& t, const Adapter& adapter, std::vector<double>& out);
+
+// After a kNumerical failure of a computation on module `m`'s factors: if a factor holds
+// NaN/Inf, the error of widen_finite naming the file, tensor and flat element (A first, as
+// the file's reader sees them); else `status` unchanged. Slow path (widens both factors
+// whole), taken once per failing module.
+Status name_nonfinite(const Adapter& adapter, const LoraModule& m, Status status);
 
 }  // namespace lorank
 

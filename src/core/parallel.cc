@@ -13,15 +13,20 @@ std::size_t worker_count(unsigned requested, std::size_t jobs) {
   return std::max<std::size_t>(1, std::min(want, jobs));
 }
 
-void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& job) {
+void parallel_for_workers(std::size_t n, unsigned threads,
+                          const std::function<void(std::size_t, std::size_t)>& job) {
   std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) job(i);
+  auto worker = [&](std::size_t w) {
+    for (std::size_t i; (i = next.fetch_add(1)) < n;) job(w, i);
   };
   std::vector<std::thread> pool;
-  for (std::size_t t = 1; t < worker_count(threads, n); ++t) pool.emplace_back(worker);
-  worker();
+  for (std::size_t t = 1; t < worker_count(threads, n); ++t) pool.emplace_back(worker, t);
+  worker(0);
   for (std::thread& t : pool) t.join();
+}
+
+void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& job) {
+  parallel_for_workers(n, threads, [&](std::size_t, std::size_t i) { job(i); });
 }
 
 }  // namespace lorank

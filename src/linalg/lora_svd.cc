@@ -18,6 +18,17 @@ void extract_r(const double* x, int m, int n, int k, double* r) {
   }
 }
 
+// Sets the dimensions of `d` and empties its vectors.
+void reset(LoraSvd& d, int out, int in, int r) {
+  d.out = out;
+  d.in = in;
+  d.r = r;
+  d.kb = std::min(out, r);
+  d.ka = std::min(in, r);
+  d.count = std::min({out, in, r});
+  for (std::vector<double>* v : {&d.rb, &d.ra, &d.qb, &d.qa, &d.u, &d.vt, &d.sigma}) v->clear();
+}
+
 }  // namespace
 
 Status LoraSvdWorkspace::compute(std::span<const double> b, std::span<const double> a,
@@ -37,17 +48,7 @@ Status LoraSvdWorkspace::compute(std::span<const double> b, std::span<const doub
   const int out = static_cast<int>(s.out);
   const int r = static_cast<int>(s.r);
   const int in = static_cast<int>(s.in);
-  d.out = out;
-  d.in = in;
-  d.r = r;
-  d.kb = std::min(out, r);
-  d.ka = std::min(in, r);
-  d.count = std::min({out, in, r});
-  d.qb.clear();
-  d.qa.clear();
-  d.u.clear();
-  d.vt.clear();
-  d.sigma.clear();
+  reset(d, out, in, r);
   if (d.count == 0) return Status();
   const int kb = d.kb;
   const int ka = d.ka;
@@ -60,15 +61,14 @@ Status LoraSvdWorkspace::compute(std::span<const double> b, std::span<const doub
   xa_.assign(a.begin(), a.end());
   tau_b_.resize(sz(kb));
   tau_a_.resize(sz(ka));
-  rb_.resize(sz(kb) * sz(r));
-  ra_.resize(sz(ka) * sz(r));
-  // Householder QR, not the spectrum's CholeskyQR2: Q must be orthonormal to working
-  // precision even for rank-deficient factors (untrained or duplicated columns), which
-  // CholeskyQR cannot deliver, and vectors are a one-off, not a hot loop.
+  d.rb.resize(sz(kb) * sz(r));
+  d.ra.resize(sz(ka) * sz(r));
+  // Householder QR: Q must be orthonormal to working precision even for rank-deficient
+  // factors (untrained or duplicated columns), which CholeskyQR cannot deliver.
   LORANK_RETURN_IF_ERROR(geqrf(out, r, xb_.data(), out, tau_b_.data(), work_));
-  extract_r(xb_.data(), out, r, kb, rb_.data());
+  extract_r(xb_.data(), out, r, kb, d.rb.data());
   LORANK_RETURN_IF_ERROR(geqrf(in, r, xa_.data(), in, tau_a_.data(), work_));
-  extract_r(xa_.data(), in, r, ka, ra_.data());
+  extract_r(xa_.data(), in, r, ka, d.ra.data());
   if (want_qb) {
     LORANK_RETURN_IF_ERROR(orgqr(out, kb, kb, xb_.data(), out, tau_b_.data(), work_));
     d.qb.assign(xb_.begin(), xb_.begin() + static_cast<std::ptrdiff_t>(sz(out) * sz(kb)));
@@ -78,10 +78,29 @@ Status LoraSvdWorkspace::compute(std::span<const double> b, std::span<const doub
     d.qa.assign(xa_.begin(), xa_.begin() + static_cast<std::ptrdiff_t>(sz(in) * sz(ka)));
   }
 
-  // M = R_B·R_Aᵀ (kb×ka) = U_M·Σ·V_Mᵀ.
+  return core_svd(d);
+}
+
+Status LoraSvdWorkspace::compute(const FactorSource& b, const FactorSource& a,
+                                 SpectrumMethod method, LoraSvd& d) {
+  if (!fits_lapack_int(b.m) || !fits_lapack_int(a.m) || !fits_lapack_int(b.n) || a.n != b.n) {
+    return invalid_argument("LoRA factors {}x{} and {}x{} do not fit together", b.m, b.n, a.n, a.m);
+  }
+  reset(d, static_cast<int>(b.m), static_cast<int>(a.m), static_cast<int>(b.n));
+  if (d.count == 0) return Status();
+  d.rb.resize(sz(d.kb) * sz(d.r));
+  d.ra.resize(sz(d.ka) * sz(d.r));
+  bool fell_back = false;
+  LORANK_RETURN_IF_ERROR(r_factor(b, method, factor_, d.rb.data(), &fell_back));
+  LORANK_RETURN_IF_ERROR(r_factor(a, method, factor_, d.ra.data(), &fell_back));
+  return core_svd(d);
+}
+
+// M = R_B·R_Aᵀ (kb×ka) = U_M·Σ·V_Mᵀ.
+Status LoraSvdWorkspace::core_svd(LoraSvd& d) {
+  const int kb = d.kb, ka = d.ka, p = d.count;
   core_.resize(sz(kb) * sz(ka));
-  gemm(false, true, kb, ka, r, rb_.data(), kb, ra_.data(), ka, core_.data(), kb);
-  const int p = d.count;
+  gemm(false, true, kb, ka, d.r, d.rb.data(), kb, d.ra.data(), ka, core_.data(), kb);
   d.sigma.resize(sz(p));
   d.u.resize(sz(kb) * sz(p));
   d.vt.resize(sz(p) * sz(ka));

@@ -6,8 +6,11 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 
+#include "adapter/module_order.h"
+#include "adapter/widen_factor.h"
 #include "linalg/lapack.h"
 #include "lorank/parallel.h"
 #include "lorank/resize.h"
@@ -20,6 +23,7 @@ namespace {
 using resize_internal::module_svd;
 using resize_internal::scaled_sigma;
 using resize_internal::truncate_svd;
+using resize_internal::TruncateWorkspace;
 
 // The new tensors' bytes and names; `base` keeps the input's views (passthrough tensors,
 // names) alive. deque: growing never moves an element, so spans into them stay valid.
@@ -30,7 +34,8 @@ struct OwnedStorage {
 };
 
 struct ModuleOutcome {
-  TruncatedFactors factors;
+  TruncatedFactors factors;  // b and a emptied once converted into the bytes below
+  std::vector<std::byte> a_bytes, b_bytes;
   double new_scale = 1.0;
   double new_alpha = 0.0;
 };
@@ -66,11 +71,12 @@ Result<std::pair<double, double>> format_scale(const Adapter& a, const LoraModul
   return internal_error("unknown adapter format");
 }
 
-Result<ModuleOutcome> resize_one(const Adapter& a, const LoraModule& m, const ResizeOptions& o) {
-  linalg::LoraSvdWorkspace ws;
-  linalg::LoraSvd svd;
-  LORANK_RETURN_IF_ERROR(module_svd(m, a.weights_path.string(), ws, svd));
-  const std::vector<double> sigma = scaled_sigma(svd, m.scale);
+// One module, on a worker thread: SVD, rule, truncation, and the new factors already in
+// their output dtype, so that at most one module's float64 factors per thread exist.
+Result<ModuleOutcome> resize_one(const Adapter& a, const LoraModule& m, const ResizeOptions& o,
+                                 TruncateWorkspace& ws) {
+  if (Status s = module_svd(m, ws); !s.ok()) return name_nonfinite(a, m, std::move(s));
+  const std::vector<double> sigma = scaled_sigma(ws.svd, m.scale);
   const std::size_t max_rank = std::min({m.rank, m.out, m.in});
   // 0 means untrained: truncate_svd then keeps a zero module of rank 1.
   const int k = std::max(1, o.rule.apply(sigma, max_rank, m.scale));
@@ -78,7 +84,15 @@ Result<ModuleOutcome> resize_one(const Adapter& a, const LoraModule& m, const Re
   LORANK_ASSIGN_OR_RETURN(auto scale_alpha, format_scale(a, m, static_cast<std::size_t>(k)));
   std::tie(out.new_scale, out.new_alpha) = scale_alpha;
   const double s = m.scale == 0.0 ? 1.0 : out.new_scale;  // a zero update: any s' will do
-  LORANK_ASSIGN_OR_RETURN(out.factors, truncate_svd(m, svd, k, o.sigma_in_b, s));
+  LORANK_ASSIGN_OR_RETURN(out.factors, truncate_svd(m, ws, k, o.sigma_in_b, s));
+  for (auto [factors, bytes, view] : {std::tuple{&out.factors.a, &out.a_bytes, &m.A},
+                                      std::tuple{&out.factors.b, &out.b_bytes, &m.B}}) {
+    const DType dtype = o.dtype.value_or(view->dtype);
+    bytes->resize(factors->size() * dtype_size(dtype));
+    LORANK_RETURN_IF_ERROR(from_double(*factors, dtype, *bytes)
+                               .with_context(fmt::format("tensor '{}'", view->name)));
+    std::vector<double>().swap(*factors);
+  }
   return out;
 }
 
@@ -105,10 +119,23 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
   const std::size_t n = in.modules.size();
   std::vector<std::optional<Result<ModuleOutcome>>> outcomes(n);
   {
+    const std::vector<std::size_t> order = largest_modules_first(in.modules);
+    std::vector<TruncateWorkspace> workspaces(worker_count(options.threads, n));
+    std::mutex progress_mutex;
+    std::size_t done = 0;
     // Many small factorisations: parallel across modules, one BLAS thread each.
     const linalg::BlasThreadsGuard single_blas(1);
-    parallel_for(n, options.threads, [&](std::size_t i) {
-      outcomes[i].emplace(resize_one(in, in.modules[i], options));
+    parallel_for_workers(n, options.threads, [&](std::size_t worker, std::size_t j) {
+      const std::size_t i = order[j];
+      const LoraModule& m = in.modules[i];
+      outcomes[i].emplace(resize_one(in, m, options, workspaces[worker]));
+      // Read for the last time: dropping the mapped pages bounds the resident set.
+      release_tensor_pages(in, m.A);
+      release_tensor_pages(in, m.B);
+      if (options.progress) {
+        const std::lock_guard<std::mutex> lock(progress_mutex);
+        options.progress(++done, n);
+      }
     });
   }
   for (std::size_t i = 0; i < n; ++i) {
@@ -130,10 +157,8 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
     Status status;
     m.A.dtype = options.dtype.value_or(old.A.dtype);
     m.B.dtype = options.dtype.value_or(old.B.dtype);
-    m.A.data = own_bytes(*storage, f.a, m.A.dtype, status);
-    LORANK_RETURN_IF_ERROR(status.with_context(fmt::format("tensor '{}'", old.A.name)));
-    m.B.data = own_bytes(*storage, f.b, m.B.dtype, status);
-    LORANK_RETURN_IF_ERROR(status.with_context(fmt::format("tensor '{}'", old.B.name)));
+    m.A.data = storage->buffers.emplace_back(std::move(o.a_bytes));
+    m.B.data = storage->buffers.emplace_back(std::move(o.b_bytes));
     // Conv keeps its layout: A k×in×kh×kw, B out×k×1×1 (embedding and linear likewise).
     if (m.A.shape.rank() < 2 || m.B.shape.rank() < 2) {
       return internal_error("module '{}': factors of shapes {} and {}", m.name,
@@ -172,6 +197,7 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
     r.relative_error = f.relative_error;
     r.condition = f.condition;
     r.zero = f.zero;
+    r.singular_values = f.singular_values;
     result.totals.params_before += old.rank * (old.out + old.in);
     result.totals.params_after += f.k * (old.out + old.in);
   }

@@ -1,26 +1,35 @@
-// The two halves of truncate_module, split so that resize_adapter can choose k from the
-// spectrum between them without a second factorisation. Internal to src/resize.
+// The two halves of truncating one module, split so that resize_adapter can choose k from
+// the spectrum between them without a second factorisation. Internal to src/resize.
 #ifndef LORANK_RESIZE_TRUNCATE_H_
 #define LORANK_RESIZE_TRUNCATE_H_
 
-#include <string_view>
 #include <vector>
 
+#include "linalg/factor_product.h"
 #include "linalg/lora_svd.h"
 #include "lorank/resize.h"
 
 namespace lorank::resize_internal {
 
-// Widens the module's factors (finite check naming `file` and the tensor) and fills `svd`
-// with Q_B, Q_A and the core SVD of B·A (unscaled).
-Status module_svd(const LoraModule& m, std::string_view file, linalg::LoraSvdWorkspace& ws,
-                  linalg::LoraSvd& svd);
+// Buffers for one thread's modules (grow only).
+struct TruncateWorkspace {
+  linalg::LoraSvdWorkspace svd_workspace;
+  linalg::LoraSvd svd;       // from the factors as stored (R factors, no Q)
+  linalg::LoraSvd explicit_q;  // the Householder fallback's, with Q_B and Q_A
+  linalg::FactorProductBuffers product;
+  std::vector<double> b, a, tb, ta;
+};
+
+// The core SVD of the module's B·A (unscaled) into ws.svd, streamed from the factors'
+// stored bytes by CholeskyQR2 (Householder for what it cannot do), as the audit does.
+// kNumerical naming "B[i, j]"/"A[i, j]" for non-finite factors or the scale.
+Status module_svd(const LoraModule& m, TruncateWorkspace& ws);
 
 // The singular values of s·B·A: |s|·svd.sigma.
 std::vector<double> scaled_sigma(const linalg::LoraSvd& svd, double scale);
 
-// truncate_module's second half. REQUIRES svd from module_svd(m).
-Result<TruncatedFactors> truncate_svd(const LoraModule& m, const linalg::LoraSvd& svd, int k,
+// The rank-k factors (see truncate_module), from ws.svd which REQUIRES module_svd(m, ws).
+Result<TruncatedFactors> truncate_svd(const LoraModule& m, TruncateWorkspace& ws, int k,
                                       bool sigma_in_b, double new_scale);
 
 }  // namespace lorank::resize_internal

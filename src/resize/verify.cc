@@ -20,7 +20,6 @@ double unit_roundoff(DType dtype) {
 }  // namespace
 
 Status verify_resized(const std::filesystem::path& out, const ResizeResult& result,
-                      const std::vector<std::vector<double>>& original_spectra,
                       const AdapterOptions& options) {
   LORANK_ASSIGN_OR_RETURN(Adapter written, open_adapter(out, options));
   if (written.modules.size() != result.modules.size()) {
@@ -30,7 +29,7 @@ Status verify_resized(const std::filesystem::path& out, const ResizeResult& resu
   LORANK_ASSIGN_OR_RETURN(std::vector<std::vector<double>> spectra, module_spectra(written));
   for (std::size_t i = 0; i < result.modules.size(); ++i) {
     const ResizeModule& m = result.modules[i];
-    const std::vector<double>& want = original_spectra[i];
+    const std::vector<double>& want = m.singular_values;
     const std::vector<double>& got = spectra[i];
     if (m.zero) continue;  // a zero module of rank 1 has nothing to compare
     const double s1 = want.empty() ? 0.0 : want[0];

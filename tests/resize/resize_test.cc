@@ -109,6 +109,75 @@ TEST(TruncateModule, FactorsReproduceTheTruncatedUpdate) {
   EXPECT_EQ(z->k, 1u);
 }
 
+// ‖s·B·A − new_scale·B'·A'‖_F for a truncation `t` of `m`.
+double truncation_error(const LoraModule& m, const TruncatedFactors& t, double new_scale) {
+  const std::vector<double> d0 = dense_update(m);
+  double diff = 0.0;
+  for (std::size_t o = 0; o < m.out; ++o) {
+    for (std::size_t j = 0; j < m.in; ++j) {
+      double v = 0.0;
+      for (std::size_t c = 0; c < t.k; ++c) v += t.b[o * t.k + c] * t.a[c * m.in + j];
+      diff += (d0[o * m.in + j] - new_scale * v) * (d0[o * m.in + j] - new_scale * v);
+    }
+  }
+  return std::sqrt(diff);
+}
+
+// Both routes of truncate_module: the streamed one (new factor = old factor · r×k matrix)
+// and the explicit-Q one it hands over to when σ_k is at rounding level, for rank-deficient,
+// wide and badly conditioned factors.
+TEST(TruncateModule, ExactForRankDeficientWideAndIllConditionedFactors) {
+  TempDir tmp;
+  std::vector<double> deficient_b = pattern(50, 1);  // 10×5, columns 3 and 4 copy 0 and 1
+  for (std::size_t i = 0; i < 10; ++i) {
+    deficient_b[i * 5 + 3] = 2.0 * deficient_b[i * 5];
+    deficient_b[i * 5 + 4] = deficient_b[i * 5 + 1] - deficient_b[i * 5 + 2];
+  }
+  std::vector<double> graded_b = pattern(64, 5);  // 16×4, column norms 1 … 1e-9
+  for (std::size_t i = 0; i < 16; ++i) {
+    for (std::size_t c = 0; c < 4; ++c) graded_b[i * 4 + c] *= std::pow(1e-3, static_cast<double>(c));
+  }
+  const std::string p = "base_model.model.layers.0.";
+  AdapterBuilder b;
+  b.add(p + "deficient.lora_A.weight", {5, 12}, pattern(60, 2), DType::kF64)
+      .add(p + "deficient.lora_B.weight", {10, 5}, deficient_b, DType::kF64)
+      .add(p + "wide.lora_A.weight", {6, 4}, pattern(24, 3), DType::kF64)
+      .add(p + "wide.lora_B.weight", {8, 6}, pattern(48, 4), DType::kF64)
+      .add(p + "graded.lora_A.weight", {4, 20}, pattern(80, 6), DType::kF64)
+      .add(p + "graded.lora_B.weight", {16, 4}, graded_b, DType::kF64)
+      .config(R"({"peft_type": "LORA", "r": 4, "lora_alpha": 8,
+                 "rank_pattern": {"deficient": 5, "wide": 6}})");
+  Result<Adapter> a = open_adapter(b.write(tmp.path()).parent_path());
+  ASSERT_TRUE(a) << a.status().message();
+  const auto sv = module_spectra(*a);
+  ASSERT_TRUE(sv);
+  for (std::size_t i = 0; i < a->modules.size(); ++i) {
+    const LoraModule& m = a->modules[i];
+    const std::vector<double>& s = (*sv)[i];
+    for (int k = 1; k <= static_cast<int>(s.size()); ++k) {
+      for (bool sigma_in_b : {false, true}) {
+        SCOPED_TRACE(fmt::format("{} k={} sigma_in_b={}", m.name, k, sigma_in_b));
+        Result<TruncatedFactors> t = truncate_module(m, k, sigma_in_b, -0.5);
+        ASSERT_TRUE(t) << t.status().message();
+        double tail = 0.0;
+        for (std::size_t j = static_cast<std::size_t>(k); j < s.size(); ++j) tail += s[j] * s[j];
+        EXPECT_NEAR(truncation_error(m, *t, -0.5), std::sqrt(tail), 1e-12 * s[0]);
+        // Directions at rounding level neither blow up nor lose orthogonality.
+        for (double v : t->b) EXPECT_LT(std::fabs(v), 1e3 * std::sqrt(s[0]) + 1e3 * s[0]);
+        if (sigma_in_b) {
+          for (int r = 0; r < k; ++r) {
+            for (int q = 0; q < k; ++q) {
+              double dot = 0.0;
+              for (std::size_t j = 0; j < m.in; ++j) dot += t->a[r * m.in + j] * t->a[q * m.in + j];
+              EXPECT_NEAR(dot, r == q ? 1.0 : 0.0, 1e-10);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(ResizeAdapter, PeftKeepsScalesConfigDoraAndPassthrough) {
   TempDir tmp;
   fs::create_directories(tmp / "in");
@@ -117,7 +186,7 @@ TEST(ResizeAdapter, PeftKeepsScalesConfigDoraAndPassthrough) {
   for (const char* spec : {"fixed:3", "energy:0.9", "threshold:0.01"}) {
     for (bool sigma_in_b : {false, true}) {
       SCOPED_TRACE(std::string(spec) + (sigma_in_b ? " sigma_in_b" : ""));
-      Result<ResizeResult> r = resize_adapter(*a, {rule(spec), sigma_in_b, std::nullopt, 2});
+      Result<ResizeResult> r = resize_adapter(*a, {rule(spec), sigma_in_b, std::nullopt, 2, {}});
       ASSERT_TRUE(r) << r.status().message();
       EXPECT_EQ(r->modules[2].new_rank, 1u);
       EXPECT_TRUE(r->modules[2].zero);
@@ -145,12 +214,12 @@ TEST(ResizeAdapter, PeftKeepsScalesConfigDoraAndPassthrough) {
     }
   }
   // BF16 output of F64 input: spectra to BF16 rounding.
-  Result<ResizeResult> bf = resize_adapter(*a, {rule("fixed:3"), false, DType::kBF16, 1});
+  Result<ResizeResult> bf = resize_adapter(*a, {rule("fixed:3"), false, DType::kBF16, 1, {}});
   ASSERT_TRUE(bf);
   EXPECT_EQ(bf->adapter.modules[0].A.dtype, DType::kBF16);
   const double worst = check_resized(*a, *bf, tmp / "bf16", ResizeCheck{1e-2, false, true});
   EXPECT_GT(worst, 1e-6);  // really narrowed
-  EXPECT_EQ(resize_adapter(*a, {rule("fixed:3"), false, DType::kI8, 1}).status().code(),
+  EXPECT_EQ(resize_adapter(*a, {rule("fixed:3"), false, DType::kI8, 1, {}}).status().code(),
             StatusCode::kInvalidArgument);
 }
 
@@ -159,7 +228,7 @@ TEST(ResizeAdapter, EmbeddingKeepsItsLayoutAndNonFiniteIsNamed) {
   Result<Adapter> a = open_adapter(write_peft(tmp.path()).parent_path());
   ASSERT_TRUE(a) << a.status().message();
   ASSERT_EQ(a->modules.back().kind, ModuleKind::kEmbedding);
-  Result<ResizeResult> r = resize_adapter(*a, {rule("fixed:2"), false, std::nullopt, 1});
+  Result<ResizeResult> r = resize_adapter(*a, {rule("fixed:2"), false, std::nullopt, 1, {}});
   ASSERT_TRUE(r) << r.status().message();
   EXPECT_EQ(r->adapter.modules.back().A.shape, (Shape{{2, 20}}));
   EXPECT_EQ(r->adapter.modules.back().B.shape, (Shape{{6, 2}}));
@@ -169,7 +238,7 @@ TEST(ResizeAdapter, EmbeddingKeepsItsLayoutAndNonFiniteIsNamed) {
   const double nan = std::nan("");
   std::memcpy(bytes.data() + 8 * 5, &nan, 8);
   bad.modules[1].A.data = bytes;
-  Result<ResizeResult> e = resize_adapter(bad, {rule("fixed:2"), false, std::nullopt, 2});
+  Result<ResizeResult> e = resize_adapter(bad, {rule("fixed:2"), false, std::nullopt, 2, {}});
   ASSERT_FALSE(e);
   EXPECT_EQ(e.status().code(), StatusCode::kNumerical);
   EXPECT_NE(e.status().message().find("layers.0.v_proj.lora_A.weight"), std::string::npos)
@@ -192,7 +261,7 @@ TEST(ResizeAdapter, KohyaConvAlphasAndMetadata) {
   ASSERT_TRUE(a) << a.status().message();
   ASSERT_EQ(a->format, AdapterFormat::kKohya);
   ASSERT_EQ(a->modules[0].kind, ModuleKind::kConv);
-  Result<ResizeResult> r = resize_adapter(*a, {rule("fixed:2"), true, std::nullopt, 1});
+  Result<ResizeResult> r = resize_adapter(*a, {rule("fixed:2"), true, std::nullopt, 1, {}});
   ASSERT_TRUE(r) << r.status().message();
   check_resized(*a, *r, tmp / "out.safetensors", ResizeCheck{1e-2, false, false});
   Result<Adapter> back = open_adapter(tmp / "out.safetensors");
@@ -233,7 +302,7 @@ TEST(ResizeAdapter, GgufKeepsGlobalAlphaAndFoldsTheScale) {
   ASSERT_TRUE(write_gguf(tmp / "a.gguf", kvs, views).ok());
   Result<Adapter> a = open_adapter(tmp / "a.gguf");
   ASSERT_TRUE(a) << a.status().message();
-  Result<ResizeResult> r = resize_adapter(*a, {rule("energy:0.9"), false, std::nullopt, 1});
+  Result<ResizeResult> r = resize_adapter(*a, {rule("energy:0.9"), false, std::nullopt, 1, {}});
   ASSERT_TRUE(r) << r.status().message();
   check_resized(*a, *r, tmp / "b.gguf", ResizeCheck{1e-5, true, false});
   Result<Adapter> back = open_adapter(tmp / "b.gguf");
@@ -248,7 +317,7 @@ TEST(ResizeAdapter, GgufKeepsGlobalAlphaAndFoldsTheScale) {
   ASSERT_TRUE(write_gguf(tmp / "c.gguf", no_alpha, views).ok());
   Result<Adapter> c = open_adapter(tmp / "c.gguf", AdapterOptions{2.5});
   ASSERT_TRUE(c) << c.status().message();
-  Result<ResizeResult> rc = resize_adapter(*c, {rule("fixed:3"), false, DType::kF64, 1});
+  Result<ResizeResult> rc = resize_adapter(*c, {rule("fixed:3"), false, DType::kF64, 1, {}});
   ASSERT_TRUE(rc) << rc.status().message();
   EXPECT_EQ(rc->modules[0].new_scale, 1.0);
   check_resized(*c, *rc, tmp / "d.gguf", ResizeCheck{1e-12, true, false});
