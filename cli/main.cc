@@ -8,9 +8,11 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "lorank/files.h"
 #include "lorank/version.h"
 
 int main(int argc, char** argv) {
+  lorank::remove_unfinished_outputs_on_interrupt();
   CLI::App app{"lorank: audit, resize and experiment with LoRA adapters", "lorank"};
   app.set_version_flag("--version", std::string("lorank ") + LORANK_VERSION_STRING);
   app.require_subcommand(1);

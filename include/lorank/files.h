@@ -15,6 +15,12 @@ namespace lorank {
 Status write_text_file(const std::filesystem::path& path, const std::string& text,
                        bool overwrite);
 
+// For a program's `main`: on SIGINT, SIGTERM or SIGHUP, the
+// unfinished outputs of lorank's atomic writers (hidden temp files and folders) are
+// removed and the process ends by that signal; a published output is never touched. Also
+// ignores SIGXFSZ, so that a file-size limit is a write error naming the file.
+void remove_unfinished_outputs_on_interrupt();
+
 }  // namespace lorank
 
 #endif  // LORANK_FILES_H_

@@ -47,6 +47,14 @@ bool same_file(const fs::path& a, const fs::path& b) {
   return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
 }
 
+// An error while filling the hidden temp folder, worded with the folder the user named.
+Status in_user_terms(Status s, const fs::path& temp, const fs::path& out) {
+  std::string message = s.message();
+  const std::string from = temp.string(), to = out.string();
+  for (std::size_t at; (at = message.find(from)) != std::string::npos;) message.replace(at, from.size(), to);
+  return Status(s.code(), std::move(message));
+}
+
 }  // namespace
 
 Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOptions& options) {
@@ -58,10 +66,12 @@ Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOp
   switch (a.format) {
     case AdapterFormat::kPeft: {
       LORANK_ASSIGN_OR_RETURN(io::AtomicDirectory dir, io::AtomicDirectory::create(out, options.overwrite));
-      LORANK_RETURN_IF_ERROR(write_safetensors(dir.temp_path() / "adapter_model.safetensors", tensors,
-                                               a.metadata, SafetensorsWriteOptions{false}));
-      if (a.peft) LORANK_RETURN_IF_ERROR(write_text_file(dir.temp_path() / "adapter_config.json", a.peft->raw_json, false));
-      return dir.commit();
+      Status s = write_safetensors(dir.temp_path() / "adapter_model.safetensors", tensors,
+                                   a.metadata, SafetensorsWriteOptions{false});
+      if (s.ok() && a.peft) {
+        s = write_text_file(dir.temp_path() / "adapter_config.json", a.peft->raw_json, false);
+      }
+      return s.ok() ? dir.commit() : in_user_terms(std::move(s), dir.temp_path(), out);
     }
     case AdapterFormat::kKohya:
       return write_safetensors(out, tensors, a.metadata, SafetensorsWriteOptions{options.overwrite});

@@ -1,5 +1,7 @@
 #include "io/atomic_dir.h"
 
+#include "io/temp_registry.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -36,9 +38,11 @@ Result<AtomicDirectory> AtomicDirectory::create(const fs::path& target, bool ove
   name += target.filename().string();
   name += ".tmp-XXXXXX";
   std::string tmpl = (parent / name).string();
+  const auto creating = lock_temps();  // see AtomicFileWriter::create
   if (::mkdtemp(tmpl.data()) == nullptr) {
     return io_error("creating a folder beside '{}': {}", target.string(), errno_text(errno));
   }
+  track_temp(tmpl);
   AtomicDirectory d;
   d.target_ = target;
   d.temp_ = tmpl;
@@ -52,7 +56,7 @@ AtomicDirectory::AtomicDirectory(AtomicDirectory&& o) noexcept
 AtomicDirectory& AtomicDirectory::operator=(AtomicDirectory&& o) noexcept {
   if (this != &o) {
     std::error_code ec;
-    if (!temp_.empty()) fs::remove_all(temp_, ec);
+    if (!temp_.empty()) fs::remove_all(temp_, ec), untrack_temp(temp_);
     target_ = std::move(o.target_);
     temp_ = std::exchange(o.temp_, {});
     overwrite_ = o.overwrite_;
@@ -62,20 +66,23 @@ AtomicDirectory& AtomicDirectory::operator=(AtomicDirectory&& o) noexcept {
 
 AtomicDirectory::~AtomicDirectory() {
   std::error_code ec;
-  if (!temp_.empty()) fs::remove_all(temp_, ec);
+  if (!temp_.empty()) fs::remove_all(temp_, ec), untrack_temp(temp_);
 }
 
 Status AtomicDirectory::commit() {
   LORANK_RETURN_IF_ERROR(fsync_path(temp_, target_));
   const fs::path parent = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
+  auto published = lock_temps();  // an interrupt now waits until the name is settled
   int rc = ::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_NOREPLACE);
   if (rc != 0 && errno == EEXIST && overwrite_) {
     // Swap the new folder in atomically, then remove the old one now sitting at temp_.
     rc = ::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE);
     if (rc == 0) {
       std::error_code ec;
-      fs::remove_all(temp_, ec);
+      fs::remove_all(temp_, ec);  // the old folder
+      untrack_temp(temp_);
       temp_.clear();
+      published.unlock();
       return fsync_path(parent, target_);
     }
   }
@@ -87,7 +94,9 @@ Status AtomicDirectory::commit() {
     }
     return io_error("renaming into '{}': {}", target_.string(), errno_text(err));
   }
+  untrack_temp(temp_);
   temp_.clear();
+  published.unlock();
   return fsync_path(parent, target_);
 }
 

@@ -1,6 +1,8 @@
 // MappedFile and AtomicFileWriter on POSIX (Linux): open/mmap, mkstemp/fsync/renameat2.
 #include "io/file.h"
 
+#include "io/temp_registry.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -148,11 +150,16 @@ Result<AtomicFileWriter> AtomicFileWriter::create(const std::filesystem::path& t
   std::string temp_name(".");
   temp_name.append(target.filename().string()).append(".tmp-XXXXXX");
   std::string tmpl = (dir / temp_name).string();
+  // Created and tracked under the registry lock: after an interrupt's cleanup (which keeps
+  // the lock) no new temp can appear.
+  auto creating = lock_temps();
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) {
     return io_error("creating a temporary file for '{}' in '{}': {}", target.string(), dir.string(),
                     errno_text(errno));
   }
+  track_temp(tmpl);
+  creating.unlock();
   AtomicFileWriter w;
   w.fd_ = fd;
   w.overwrite_ = overwrite;
@@ -190,7 +197,10 @@ AtomicFileWriter::~AtomicFileWriter() { discard(); }
 void AtomicFileWriter::discard() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  if (!temp_path_.empty()) {
+    ::unlink(temp_path_.c_str());
+    untrack_temp(temp_path_);
+  }
   temp_path_.clear();
   buffer_.clear();
 }
@@ -233,6 +243,7 @@ Status AtomicFileWriter::commit() {
   if (::close(std::exchange(fd_, -1)) != 0) {
     return fail(io_error("closing '{}': {}", target_.string(), errno_text(errno)));
   }
+  auto published = lock_temps();  // an interrupt now waits until the name is settled
   int rc = 0;
   if (overwrite_) {
     rc = ::rename(temp_path_.c_str(), target_.c_str());
@@ -254,7 +265,9 @@ Status AtomicFileWriter::commit() {
     return fail(io_error("renaming '{}' to '{}': {}", temp_path_.string(), target_.string(),
                          errno_text(err)));
   }
+  untrack_temp(temp_path_);
   temp_path_.clear();  // the name now belongs to the target
+  published.unlock();
   std::filesystem::path dir = target_.parent_path();
   return fsync_dir(dir.empty() ? std::filesystem::path(".") : dir, target_);
 }
