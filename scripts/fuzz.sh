@@ -17,10 +17,15 @@ cmake --build "$BUILD" >/dev/null
 TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=(fuzz_safetensors fuzz_peft_config fuzz_adapter fuzz_gguf fuzz_pickle fuzz_unpickler)
 
-seed() {  # seed TARGET: fills the corpus folder once
+seed() {  # seed TARGET: fills the corpus folder once, then adds the malformed corpus cases
   local t=$1 dir=$BUILD/corpus/$1
   mkdir -p "$dir"
-  [[ -n "$(ls -A "$dir")" ]] && return
+  case $t in
+    fuzz_safetensors|fuzz_adapter) cp -n tests/data/malformed/st-*.safetensors "$dir/" ;;
+    fuzz_gguf) cp -n tests/data/malformed/*.gguf "$dir/" ;;
+    fuzz_pickle) cp -n tests/data/malformed/*.bin "$dir/" ;;
+  esac
+  [[ -n "$(ls -A "$dir" | grep -v '^st-\|^gguf-\|^bin-')" ]] && return
   case $t in
     fuzz_safetensors|fuzz_adapter)
       find "$SHARED/adapters" -name '*.safetensors' -size -4M -exec cp -t "$dir" {} + 2>/dev/null || true

@@ -68,6 +68,13 @@ Result<fs::path> find_weights(const fs::path& dir) {
                           dir.string(), candidates.size());
 }
 
+// Up to 4 bytes as text: printable ASCII kept, others as \xNN.
+std::string printable_bytes(std::string_view bytes) {
+  std::string out = "'";
+  for (unsigned char c : bytes) out += c >= 0x20 && c < 0x7f && c != '\'' ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  return out + "'";
+}
+
 Result<Container> sniff_container(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return io_error("adapter file '{}': cannot open: {}", file.string(), std::strerror(errno));
@@ -75,6 +82,13 @@ Result<Container> sniff_container(const fs::path& file) {
   in.read(magic, 4);
   if (in.gcount() == 4 && std::memcmp(magic, "GGUF", 4) == 0) return Container::kGguf;
   if (in.gcount() == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0) return Container::kPytorch;
+  // The name is only a hint, for the error: content decides the container.
+  const std::string ext = file.extension().string();
+  if (ext == ".gguf" || ext == ".bin" || ext == ".pt" || ext == ".pth") {
+    return corruption("adapter file '{}': does not start with the {} magic (first bytes {})",
+                      file.string(), ext == ".gguf" ? "'GGUF'" : "ZIP 'PK\\x03\\x04'",
+                      printable_bytes(std::string_view(magic, static_cast<std::size_t>(in.gcount()))));
+  }
   return Container::kSafetensors;  // the safetensors reader explains what is wrong if not
 }
 

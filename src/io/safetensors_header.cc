@@ -59,19 +59,21 @@ class DuplicateKeyFinder {
   std::optional<std::string> duplicate_;
 };
 
-std::string_view json_type(const Json& j) {
-  if (j.is_number_unsigned()) return "unsigned integer";
-  if (j.is_number_integer()) return "negative integer";
-  return j.type_name();
+// The JSON value's kind with its article, for "… is <kind>, not …" messages.
+std::string json_type(const Json& j) {
+  if (j.is_number_unsigned()) return "an unsigned integer";
+  if (j.is_number_integer()) return "a negative integer";
+  const std::string_view name = j.type_name();
+  return std::string(name.find_first_of("aeiou") == 0 ? "an " : "a ").append(name);
 }
 
 Result<std::map<std::string, std::string>> parse_metadata(const Json& j) {
   std::map<std::string, std::string> out;
   if (j.is_null()) return out;  // the reference reader treats null as "no metadata"
-  if (!j.is_object()) return corruption("__metadata__ is a {}, not an object", json_type(j));
+  if (!j.is_object()) return corruption("__metadata__ is {}, not an object", json_type(j));
   for (const auto& [key, value] : j.items()) {
     if (!value.is_string()) {
-      return corruption("__metadata__ value for '{}' is a {}, not a string", key, json_type(value));
+      return corruption("__metadata__ value for '{}' is {}, not a string", key, json_type(value));
     }
     out.emplace(key, value.get<std::string>());
   }
@@ -84,12 +86,12 @@ Result<uint64_t> parse_u64(const Json& j, std::string_view name, std::string_vie
     return corruption("tensor '{}': {} is negative ({})", name, what, j.get<int64_t>());
   if (j.is_number_float())
     return corruption("tensor '{}': {} is not an integer ({})", name, what, j.dump());
-  return corruption("tensor '{}': {} is a {}, not an integer", name, what, json_type(j));
+  return corruption("tensor '{}': {} is {}, not an integer", name, what, json_type(j));
 }
 
 Result<SafetensorsEntry> parse_entry(const std::string& name, const Json& j, uint64_t data_size) {
   if (!j.is_object())
-    return corruption("tensor '{}': entry is a {}, not an object", name, json_type(j));
+    return corruption("tensor '{}': entry is {}, not an object", name, json_type(j));
   for (const auto& [key, value] : j.items()) {
     if (key != "dtype" && key != "shape" && key != "data_offsets") {
       return corruption("tensor '{}': unexpected field '{}'", name, key);
@@ -102,9 +104,9 @@ Result<SafetensorsEntry> parse_entry(const std::string& name, const Json& j, uin
   const Json& shape = j["shape"];
   const Json& offsets = j["data_offsets"];
   if (!dtype.is_string())
-    return corruption("tensor '{}': dtype is a {}, not a string", name, json_type(dtype));
+    return corruption("tensor '{}': dtype is {}, not a string", name, json_type(dtype));
   if (!shape.is_array())
-    return corruption("tensor '{}': shape is a {}, not an array", name, json_type(shape));
+    return corruption("tensor '{}': shape is {}, not an array", name, json_type(shape));
   if (!offsets.is_array() || offsets.size() != 2) {
     return corruption("tensor '{}': data_offsets must be an array of 2 integers, got {}", name,
                       offsets.dump());
@@ -186,7 +188,7 @@ Result<SafetensorsHeader> parse_safetensors_header(std::string_view json, uint64
       },
       /*allow_exceptions=*/false);
   if (root.is_discarded()) return corruption("header is not valid JSON ({} bytes)", json.size());
-  if (!root.is_object()) return corruption("header is a JSON {}, not an object", json_type(root));
+  if (!root.is_object()) return corruption("header is {}, not a JSON object", json_type(root));
   if (finder.duplicate()) return corruption("header has a {}", *finder.duplicate());
 
   SafetensorsHeader header;

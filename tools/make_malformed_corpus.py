@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""Writes the malformed-input corpus of tests/data/malformed (standard library only).
+
+    /usr/bin/python3 tools/make_malformed_corpus.py [OUT_DIR]
+
+Each case is a small hostile file or folder named after what is wrong with it; the
+expected one-line error of `lorank audit CASE` lives in tests/data/malformed/EXPECTED.tsv,
+checked by tests/cli/malformed_corpus_test.cc. The files are committed; this script is
+how they were made, so that a new case (every bug found becomes one) is one more entry
+here plus one line in EXPECTED.tsv. Deterministic: re-running rewrites identical bytes.
+"""
+import io
+import json
+import os
+import struct
+import sys
+import zipfile
+
+
+def safetensors(tensors, metadata=None, header_override=None, length_override=None,
+                truncate=None):
+    """tensors: list of (name, dtype, shape, raw bytes). Returns the file's bytes."""
+    header, data = {}, b""
+    for name, dtype, shape, raw in tensors:
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    text = header_override if header_override is not None else json.dumps(header)
+    text = text.encode() if isinstance(text, str) else text
+    length = length_override if length_override is not None else len(text)
+    blob = struct.pack("<Q", length) + text + data
+    return blob[:truncate] if truncate is not None else blob
+
+
+def f32(values):
+    return struct.pack(f"<{len(values)}f", *values)
+
+
+def lora_pair(prefix, out=4, r=2, inp=3, b_fill=0.5, a_fill=0.25):
+    return [(f"{prefix}.lora_A.weight", "F32", [r, inp], f32([a_fill] * (r * inp))),
+            (f"{prefix}.lora_B.weight", "F32", [out, r], f32([b_fill] * (out * r)))]
+
+
+GOOD = lora_pair("base_model.model.layers.0.q_proj")
+CONFIG = {"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": ["q_proj"]}
+
+
+def gguf_string(s):
+    b = s.encode()
+    return struct.pack("<Q", len(b)) + b
+
+
+def gguf(kvs=b"", n_kv=0, tensors=b"", n_tensors=0, version=3, magic=b"GGUF", tail=b""):
+    return magic + struct.pack("<IQQ", version, n_tensors, n_kv) + kvs + tensors + tail
+
+
+def gguf_kv_string(key, value):
+    return gguf_string(key) + struct.pack("<I", 8) + gguf_string(value)
+
+
+def torch_zip(pickle_bytes, extra=None):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", pickle_bytes)
+        z.writestr("archive/version", "3\n")
+        for name, data in (extra or {}).items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def cases():
+    nan_b = [("base_model.model.layers.0.q_proj.lora_A.weight", "F32", [2, 3], f32([0.25] * 6)),
+             ("base_model.model.layers.0.q_proj.lora_B.weight", "F32", [4, 2],
+              f32([0.5, 0.5, float("nan")] + [0.5] * 5))]
+    rank_mismatch = [("base_model.model.layers.0.q_proj.lora_A.weight", "F32", [2, 3], f32([1] * 6)),
+                     ("base_model.model.layers.0.q_proj.lora_B.weight", "F32", [4, 3], f32([1] * 12))]
+    yield "st-empty.safetensors", b""
+    yield "st-short-length.safetensors", b"\x10\x00\x00"
+    yield "st-header-past-eof.safetensors", safetensors(GOOD, length_override=4096)
+    yield "st-header-length-2p63.safetensors", safetensors(GOOD, length_override=1 << 63)
+    yield "st-header-not-json.safetensors", safetensors(GOOD, header_override="{not json")
+    yield "st-header-array.safetensors", safetensors(GOOD, header_override="[1, 2, 3]")
+    yield "st-unknown-dtype.safetensors", safetensors(
+        [("base_model.model.layers.0.q_proj.lora_A.weight", "Q9", [2, 3], b"\0" * 24)] + GOOD[1:])
+    yield "st-offsets-past-eof.safetensors", safetensors(GOOD, truncate=8 + len(json.dumps(
+        {n: {"dtype": d, "shape": s, "data_offsets": [0, 0]} for n, d, s, _ in GOOD})) + 10)
+    hdr = json.loads(safetensors(GOOD)[8:8 + struct.unpack("<Q", safetensors(GOOD)[:8])[0]])
+    reversed_offsets = dict(hdr)
+    reversed_offsets["base_model.model.layers.0.q_proj.lora_A.weight"] = {
+        "dtype": "F32", "shape": [2, 3], "data_offsets": [24, 0]}
+    yield "st-offsets-reversed.safetensors", safetensors(GOOD, header_override=json.dumps(reversed_offsets))
+    wrong_size = dict(hdr)
+    wrong_size["base_model.model.layers.0.q_proj.lora_A.weight"] = {
+        "dtype": "F32", "shape": [2, 4], "data_offsets": [0, 24]}
+    yield "st-shape-vs-bytes.safetensors", safetensors(GOOD, header_override=json.dumps(wrong_size))
+    overflow = dict(hdr)
+    overflow["base_model.model.layers.0.q_proj.lora_A.weight"] = {
+        "dtype": "F32", "shape": [1 << 62, 1 << 62], "data_offsets": [0, 24]}
+    yield "st-shape-overflow.safetensors", safetensors(GOOD, header_override=json.dumps(overflow))
+    negative = dict(hdr)
+    negative["base_model.model.layers.0.q_proj.lora_A.weight"] = {
+        "dtype": "F32", "shape": [-2, 3], "data_offsets": [0, 24]}
+    yield "st-negative-dim.safetensors", safetensors(GOOD, header_override=json.dumps(negative))
+    overlap = dict(hdr)
+    overlap["base_model.model.layers.0.q_proj.lora_B.weight"] = {
+        "dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}
+    yield "st-overlapping-tensors.safetensors", safetensors(GOOD, header_override=json.dumps(overlap))
+    text = json.dumps(hdr)
+    dup = text[:-1] + ', "base_model.model.layers.0.q_proj.lora_A.weight": ' + json.dumps(
+        hdr["base_model.model.layers.0.q_proj.lora_A.weight"]) + "}"
+    yield "st-duplicate-key.safetensors", safetensors(GOOD, header_override=dup)
+    yield "st-metadata-not-strings.safetensors", safetensors(GOOD, metadata={"ss_network_dim": 8})
+    yield "st-nan-in-lora-b.safetensors", safetensors(nan_b)
+    yield "st-unpaired-lora-a.safetensors", safetensors(GOOD[:1])
+    yield "st-rank-disagreement.safetensors", safetensors(rank_mismatch)
+    yield "st-no-lora-tensors.safetensors", safetensors(
+        [("model.embed_tokens.weight", "F32", [2, 2], f32([1, 2, 3, 4]))])
+
+    weights = safetensors(GOOD)
+    yield "peft-config-not-json/adapter_config.json", b"{\"r\": 2,"
+    yield "peft-config-not-json/adapter_model.safetensors", weights
+    yield "peft-config-r-is-a-string/adapter_config.json", json.dumps(dict(CONFIG, r="two")).encode()
+    yield "peft-config-r-is-a-string/adapter_model.safetensors", weights
+    yield "peft-config-r-disagrees/adapter_config.json", json.dumps(
+        dict(CONFIG, r=8, lora_alpha=16)).encode()
+    yield "peft-config-r-disagrees/adapter_model.safetensors", weights
+    yield "peft-weights-truncated/adapter_config.json", json.dumps(CONFIG).encode()
+    yield "peft-weights-truncated/adapter_model.safetensors", weights[:-7]
+
+    yield "gguf-bad-magic.gguf", gguf(magic=b"GGUX")
+    yield "gguf-version-99.gguf", gguf(version=99)
+    yield "gguf-kv-count-huge.gguf", gguf(n_kv=1 << 60)
+    yield "gguf-string-length-lies.gguf", gguf(
+        kvs=struct.pack("<Q", 1 << 40) + b"general.architecture", n_kv=1)
+    yield "gguf-unknown-value-type.gguf", gguf(
+        kvs=gguf_string("general.architecture") + struct.pack("<I", 77), n_kv=1)
+    yield "gguf-truncated-kv.gguf", gguf(kvs=gguf_kv_string("general.architecture", "llama")[:-3], n_kv=1)
+    tensor_info = gguf_string("blk.0.attn_q.weight.lora_a") + struct.pack("<I", 2) + \
+        struct.pack("<QQ", 3, 2) + struct.pack("<I", 0) + struct.pack("<Q", 1 << 40)
+    yield "gguf-tensor-offset-past-eof.gguf", gguf(
+        kvs=gguf_kv_string("general.architecture", "llama") + gguf_kv_string("general.type", "adapter"),
+        n_kv=2, tensors=tensor_info, n_tensors=1, tail=b"\0" * 32)
+
+    yield "bin-not-a-zip.bin", b"PK\x03\x04 this is not really a zip"
+    yield "bin-no-data-pkl.bin", (lambda: (lambda buf: (zipfile.ZipFile(buf, "w").writestr(
+        "archive/version", "3\n"), buf.getvalue())[1])(io.BytesIO()))()
+    # GLOBAL 'os system' then a call: what a malicious pickle does; never executed.
+    yield "bin-pickle-calls-os-system.bin", torch_zip(
+        b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00echoq\x01\x85q\x02Rq\x03.")
+    yield "bin-pickle-truncated.bin", torch_zip(b"\x80\x02}q\x00(X\x03\x00\x00\x00abc")
+
+
+def main():
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "malformed")
+    for name, data in cases():
+        path = os.path.join(out_dir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
