@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "lorank/adapter.h"
 #include "lorank/resize.h"
-#include "lorank/spectra.h"
+#include "lorank/text_chart.h"
 
 namespace lorank::cli {
 namespace {
@@ -56,7 +56,11 @@ int run(const ResizeFlags& f) {
   adapter_options.alpha = f.alpha;
   Result<Adapter> adapter = open_adapter(f.in, adapter_options);
   if (!adapter) return report_failure(adapter.error());
+  // Calls are serialised by resize_adapter, so the bar sees one update at a time.
+  ProgressBar bar(stderr, "resize", adapter->modules.size());
+  options.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };
   Result<ResizeResult> result = resize_adapter(*adapter, options);
+  bar.finish();
   if (!result) return report_failure(result.error());
   for (const std::string& note : result->notes) fmt::print(stderr, "lorank: note: {}\n", note);
   if (!f.dry_run) {
