@@ -12,6 +12,7 @@
 #include "lorank/experiment.h"
 #include "lorank/parallel.h"
 #include "lorank/random.h"
+#include "train/adam.h"
 
 namespace lorank {
 namespace {
@@ -58,19 +59,7 @@ double rule_scale(ScaleRule rule, double alpha, int r) {
   return 1.0;
 }
 
-struct Adam {
-  Mat m, v;
-  void step(Mat& x, const Mat& g, int t, double lr) {
-    if (m.size() == 0) m = v = Mat::Zero(x.rows(), x.cols());
-    constexpr double kB1 = 0.9, kB2 = 0.999, kEps = 1e-8;
-    m = kB1 * m + (1 - kB1) * g;
-    v = kB2 * v + (1 - kB2) * g.cwiseProduct(g);
-    const double c1 = 1 - std::pow(kB1, t), c2 = 1 - std::pow(kB2, t);
-    x.array() -= lr * (m.array() / c1) / ((v.array() / c2).sqrt() + kEps);
-  }
-};
-
-ScalingRun train(ScalingRun run, const ScalingParams& p, const Moments& train_m,
+ScalingRun train_run(ScalingRun run, const ScalingParams& p, const Moments& train_m,
                  const Moments& test_m, double initial, double floor) {
   const int d = p.dim, r = run.rank;
   Mat B = Mat::Zero(d, r), A(r, d);
@@ -79,7 +68,8 @@ ScalingRun train(ScalingRun run, const ScalingParams& p, const Moments& train_m,
   for (Eigen::Index i = 0; i < A.size(); ++i) A.data()[i] = bound * (2.0 * init.next_double() - 1.0);
   run.scale = rule_scale(run.rule, p.alpha, r);
   const double s = run.scale;
-  Adam adam_a, adam_b;
+  train::Adam adam_a(static_cast<std::size_t>(A.size())), adam_b(static_cast<std::size_t>(B.size()));
+  const train::AdamParams adam{run.lr};
   const int every = std::max(1, p.steps / std::max(1, p.curve_points));
   for (int step = 1; step <= p.steps; ++step) {
     // G = ∂MSE/∂M at M = s·B·A; then gB = s·G·Aᵀ, gA = s·Bᵀ·G.
@@ -88,8 +78,8 @@ ScalingRun train(ScalingRun run, const ScalingParams& p, const Moments& train_m,
     const Mat gB = s * G * A.transpose();
     const Mat gA = s * B.transpose() * G;
     if (run.optimizer == Optimizer::kAdam) {
-      adam_b.step(B, gB, step, run.lr);
-      adam_a.step(A, gA, step, run.lr);
+      adam_b.step(B.data(), gB.data(), step, adam);  // Eigen: contiguous, elementwise
+      adam_a.step(A.data(), gA.data(), step, adam);
     } else {
       B -= run.lr * gB;
       A -= run.lr * gA;
@@ -187,7 +177,7 @@ Result<ScalingResult> run_scaling(const ScalingParams& p) {
   });
   parallel_for(order.size(), p.threads, [&](std::size_t i) {
     ScalingRun& run = result.runs[order[i]];
-    run = train(run, p, train_m, test_m, result.initial_loss, result.noise_loss);
+    run = train_run(run, p, train_m, test_m, result.initial_loss, result.noise_loss);
   });
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;

@@ -9,6 +9,7 @@
 #include "lorank/fit.h"
 #include "lorank/random.h"
 #include "linalg/product_kernel.h"
+#include "train/adam.h"
 
 namespace lorank {
 namespace {
@@ -40,21 +41,6 @@ Matrix unpadded(const std::vector<double>& buf, std::size_t ld, std::size_t rows
   return m;
 }
 
-// Per-element Adam state and step (bias-corrected, as in torch.optim.Adam without decay).
-struct AdamState {
-  std::vector<double> m, v;
-  explicit AdamState(std::size_t n) : m(n, 0.0), v(n, 0.0) {}
-  void step(double* x, const double* g, std::size_t n, int t, const FitOptions& o) {
-    const double c1 = 1.0 - std::pow(o.adam_beta1, t);
-    const double c2 = 1.0 - std::pow(o.adam_beta2, t);
-    for (std::size_t i = 0; i < n; ++i) {
-      m[i] = o.adam_beta1 * m[i] + (1.0 - o.adam_beta1) * g[i];
-      v[i] = o.adam_beta2 * v[i] + (1.0 - o.adam_beta2) * g[i] * g[i];
-      x[i] -= o.lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + o.adam_eps);
-    }
-  }
-};
-
 }  // namespace
 
 Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A0,
@@ -82,8 +68,9 @@ Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A
   // B(i, k) as a strided scalar operand, in either layout, and its transpose.
   const detail::Strided b_ik = tall ? detail::Strided{Bs.data(), rp, 1} : detail::Strided{Bs.data(), 1, mp};
   const detail::Strided b_ki = tall ? detail::Strided{Bs.data(), 1, rp} : detail::Strided{Bs.data(), mp, 1};
-  std::optional<AdamState> adam_a, adam_b;
+  std::optional<train::Adam> adam_a, adam_b;
   if (options.optimizer == Optimizer::kAdam) adam_a.emplace(A.size()), adam_b.emplace(Bs.size());
+  const train::AdamParams adam{options.lr, options.adam_beta1, options.adam_beta2, options.adam_eps};
 
   const double s = options.scale, step_b = options.lr * s;
   LoraFit fit;
@@ -105,8 +92,8 @@ Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A
         for (double& g : gA) g *= s;
         for (double& g : gB) g *= s;
       }
-      adam_b->step(Bs.data(), gB.data(), Bs.size(), step + 1, options);
-      adam_a->step(A.data(), gA.data(), A.size(), step + 1, options);
+      adam_b->step(Bs.data(), gB.data(), step + 1, adam);
+      adam_a->step(A.data(), gA.data(), step + 1, adam);
     } else {
       // lr·s·g: with s = 1 this is exactly NumPy's `B -= lr * gB`.
       for (std::size_t i = 0; i < Bs.size(); ++i) Bs[i] -= step_b * gB[i];
