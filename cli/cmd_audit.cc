@@ -53,6 +53,7 @@ int run(const AuditFlags& flags) {
   bar.finish();
   if (!report) return report_failure(report.error());
   if (!flags.html.empty()) {
+    if (Status s = check_not_input(*adapter, flags.html); !s.ok()) return report_failure(s);
     if (Status s = write_text_file(flags.html, audit_html(*report), /*overwrite=*/true); !s.ok()) {
       return report_failure(s);
     }

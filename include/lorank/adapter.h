@@ -112,6 +112,12 @@ struct AdapterOptions {
 // kNotSupported (a valid file lorank does not handle). Messages name the file and tensor.
 Result<Adapter> open_adapter(const std::filesystem::path& path, const AdapterOptions& options = {});
 
+// kInvalidArgument ("refusing to write over the input …") if writing `out` could destroy
+// any of the adapter's input: `out` is its weights file or config, or a folder holding
+// either (the PEFT folder itself, or an ancestor that --overwrite would replace). For
+// every output lorank writes next to an adapter (resized adapters, HTML reports).
+Status check_not_input(const Adapter& adapter, const std::filesystem::path& out);
+
 struct AdapterWriteOptions {
   bool overwrite = false;  // replace an existing output (never the input itself)
 };
@@ -122,7 +128,7 @@ struct AdapterWriteOptions {
 // and alpha tensor are taken from the module (so edited factors replace the originals) and
 // passthrough tensors are written unchanged, so reading then writing an adapter reproduces
 // its weights file byte for byte. Atomic: `out` appears complete or not at all.
-// kInvalidArgument if `out` exists and !overwrite, or if `out` is the adapter's own input.
+// kInvalidArgument if `out` exists and !overwrite, or if check_not_input(adapter, out) fails.
 Status write_adapter(const Adapter& adapter, const std::filesystem::path& out,
                      const AdapterWriteOptions& options = {});
 

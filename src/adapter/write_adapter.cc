@@ -42,9 +42,19 @@ std::vector<TensorView> tensors_to_write(const Adapter& a) {
   return out;
 }
 
-bool same_file(const fs::path& a, const fs::path& b) {
+// `dir` is `path` or one of its ancestors (resolved through symlinks and "..").
+bool is_or_contains(const fs::path& dir, const fs::path& path) {
   std::error_code ec;
-  return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
+  const fs::path d = fs::weakly_canonical(dir, ec);
+  if (ec) return false;
+  const fs::path p = fs::weakly_canonical(path, ec);
+  if (ec) return false;
+  auto pi = p.begin();
+  for (auto di = d.begin(); di != d.end(); ++di, ++pi) {
+    if (di->empty()) continue;  // a trailing separator
+    if (pi == p.end() || *di != *pi) return false;
+  }
+  return true;
 }
 
 // An error while filling the hidden temp folder, worded with the folder the user named.
@@ -57,11 +67,23 @@ Status in_user_terms(Status s, const fs::path& temp, const fs::path& out) {
 
 }  // namespace
 
-Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOptions& options) {
-  const fs::path input_dir = a.weights_path.parent_path();
-  if (same_file(out, a.weights_path) || (a.format == AdapterFormat::kPeft && same_file(out, input_dir))) {
-    return invalid_argument("refusing to write over the input '{}'", out.string());
+Status check_not_input(const Adapter& a, const fs::path& out) {
+  std::vector<fs::path> inputs{a.weights_path};
+  if (a.config_path) inputs.push_back(*a.config_path);
+  for (const fs::path& input : inputs) {
+    if (is_or_contains(out, input)) {
+      if (is_or_contains(input, out)) {
+        return invalid_argument("refusing to write over the input '{}'", out.string());
+      }
+      return invalid_argument("refusing to write over the input: replacing '{}' would delete '{}'",
+                              out.string(), input.string());
+    }
   }
+  return Status();
+}
+
+Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOptions& options) {
+  LORANK_RETURN_IF_ERROR(check_not_input(a, out));
   const std::vector<TensorView> tensors = tensors_to_write(a);
   switch (a.format) {
     case AdapterFormat::kPeft: {

@@ -54,5 +54,30 @@ TEST(ResizeCli, RefusalsAndDryRun) {
   EXPECT_EQ(tmp.entries().size(), 1u);  // only "exists": nothing else was written
 }
 
+// --overwrite replaces outputs, never anything that holds the input: the input's own files,
+// its folder, or an ancestor folder (which the atomic swap would delete); the same for
+// `audit --html`.
+TEST(ResizeCli, OverwriteNeverReachesTheInput) {
+  lorank::testing::TempDir tmp;
+  const std::filesystem::path in = tmp / "nested" / "adapter";
+  std::filesystem::create_directories(in.parent_path());
+  std::filesystem::copy(shared_path("adapters/distilbert-imdb-r8"), in);
+  const auto before = tmp.entries();
+  for (const std::filesystem::path& out : {tmp.path(), in.parent_path(), in, in / "adapter_config.json"}) {
+    const auto r = run_lorank({"resize", in.string(), "-o", out.string(), "--rank", "2", "--overwrite"});
+    EXPECT_EQ(r.exit_code, 2) << out << ": " << r.err;
+    EXPECT_NE(r.err.find("refusing to write over the input"), std::string::npos) << r.err;
+  }
+  for (const char* file : {"adapter_config.json", "adapter_model.safetensors"}) {
+    const auto a = run_lorank({"audit", in.string(), "--html", (in / file).string()});
+    EXPECT_EQ(a.exit_code, 2) << a.err;
+    EXPECT_NE(a.err.find("refusing to write over the input"), std::string::npos) << a.err;
+  }
+  EXPECT_TRUE(std::filesystem::exists(in / "adapter_model.safetensors"));
+  EXPECT_EQ(tmp.entries(), before);
+  const auto ok = run_lorank({"audit", in.string(), "--html", (in / "report.html").string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;  // beside the input is fine
+}
+
 }  // namespace
 }  // namespace lorank
