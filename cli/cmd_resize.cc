@@ -14,9 +14,9 @@ namespace lorank::cli {
 namespace {
 
 struct ResizeFlags {
-  std::string in, out, rule, dtype;
+  std::string in, out, rule, dtype, snap = "none";
   std::optional<int> rank;
-  std::optional<double> energy, threshold, alpha;
+  std::optional<double> energy, threshold, alpha, sv_ratio, sv_fro, sv_cumulative;
   bool recommended = false, sigma_in_b = false, dry_run = false, overwrite = false;
   bool no_verify = false, json = false;
   unsigned threads = 0;
@@ -30,10 +30,13 @@ Result<RankRule> chosen_rule(const ResizeFlags& f) {
   if (f.energy) ++given, spec = fmt::format("energy:{}", *f.energy);
   if (f.threshold) ++given, spec = fmt::format("threshold:{}", *f.threshold);
   if (f.recommended) ++given, spec = RankRule().to_string();
+  if (f.sv_ratio) ++given, spec = fmt::format("kohya-ratio:{}", *f.sv_ratio);
+  if (f.sv_fro) ++given, spec = fmt::format("kohya-fro:{}", *f.sv_fro);
+  if (f.sv_cumulative) ++given, spec = fmt::format("kohya-cumulative:{}", *f.sv_cumulative);
   if (!f.rule.empty()) ++given, spec = f.rule;
   if (given != 1) {
     return invalid_argument("give exactly one of --rank, --energy, --threshold, --recommended, "
-                            "--rule (got {})", given);
+                            "--sv-ratio, --sv-fro, --sv-cumulative, --rule (got {})", given);
   }
   return RankRule::parse(spec);
 }
@@ -43,6 +46,9 @@ int run(const ResizeFlags& f) {
   if (!rule) return usage_error(rule.error().message());
   ResizeOptions options;
   options.rule = *rule;
+  Result<Snap> snap = parse_snap(f.snap);
+  if (!snap) return usage_error(snap.error().message());
+  options.snap = *snap;
   options.sigma_in_b = f.sigma_in_b;
   options.threads = f.threads;
   if (!f.dtype.empty()) {
@@ -91,7 +97,12 @@ void register_resize(CLI::App& app, CommandRegistry& registry) {
   sub->add_option("--energy", f->energy, "Smallest k keeping this fraction of sum sigma^2 (PEFT's rule)");
   sub->add_option("--threshold", f->threshold, "Keep sigma_i >= T*sigma_1");
   sub->add_flag("--recommended", f->recommended, "The audit's default rule (threshold:0.01)");
+  sub->add_option("--sv-ratio", f->sv_ratio, "kohya's sv_ratio: keep sigma_i > sigma_1/P, plus kohya's +1");
+  sub->add_option("--sv-fro", f->sv_fro, "kohya's sv_fro: keep Frobenius fraction P, plus kohya's +1");
+  sub->add_option("--sv-cumulative", f->sv_cumulative, "kohya's sv_cumulative: keep L1 fraction P, plus kohya's +1");
   sub->add_option("--rule", f->rule, "Any audit rank rule, e.g. kohya-fro:0.9 (docs/metrics.md)");
+  sub->add_option("--snap", f->snap, "Round each new rank up to one servers accept: none, vllm, pow2")
+      ->capture_default_str();
   sub->add_flag("--sigma-in-b", f->sigma_in_b, "Put the singular values in B (PEFT/kohya convention) "
                                                "instead of balancing them");
   sub->add_option("--dtype", f->dtype, "Dtype of the new factors (default: the input's)");

@@ -46,6 +46,7 @@ Result<TruncatedFactors> truncate_module(const LoraModule& module, int k, bool s
 
 struct ResizeOptions {
   RankRule rule;               // + fixed:k; each module's k capped at its min(r, out, in)
+  Snap snap = Snap::kNone;     // then k rounded up to a rank servers accept (snap_rank)
   bool sigma_in_b = false;     // see truncate_module
   std::optional<DType> dtype;  // of the new factors; unset: each input factor's own dtype
   unsigned threads = 0;        // worker threads over modules; 0 = one per core

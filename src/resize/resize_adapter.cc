@@ -79,7 +79,8 @@ Result<ModuleOutcome> resize_one(const Adapter& a, const LoraModule& m, const Re
   const std::vector<double> sigma = scaled_sigma(ws.svd, m.scale);
   const std::size_t max_rank = std::min({m.rank, m.out, m.in});
   // 0 means untrained: truncate_svd then keeps a zero module of rank 1.
-  const int k = std::max(1, o.rule.apply(sigma, max_rank, m.scale));
+  const int chosen = o.rule.apply(sigma, max_rank, m.scale);
+  const int k = std::max(1, chosen == 0 ? 0 : snap_rank(chosen, o.snap, max_rank));
   ModuleOutcome out;
   LORANK_ASSIGN_OR_RETURN(auto scale_alpha, format_scale(a, m, static_cast<std::size_t>(k)));
   std::tie(out.new_scale, out.new_alpha) = scale_alpha;

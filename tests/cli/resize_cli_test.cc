@@ -81,3 +81,43 @@ TEST(ResizeCli, OverwriteNeverReachesTheInput) {
 
 }  // namespace
 }  // namespace lorank
+
+namespace lorank {
+namespace {
+
+std::vector<int> new_ranks(const std::vector<std::string>& rule_flags) {
+  std::vector<std::string> args{"resize", lorank::testing::shared_path("adapters/opt125m-bf16-r16").string(),
+                                "--dry-run", "--json"};
+  args.insert(args.end(), rule_flags.begin(), rule_flags.end());
+  const auto r = lorank::testing::run_lorank(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<int> ranks;
+  if (r.exit_code != 0) return ranks;
+  const nlohmann::json report = nlohmann::json::parse(r.out);  // outlives the loop below
+  for (const auto& m : report["modules"]) ranks.push_back(m["new_rank"].get<int>());
+  return ranks;
+}
+
+// kohya's flag names are its rules; --snap rounds the chosen rank up, never above the old.
+TEST(ResizeCli, KohyaFlagsAndSnap) {
+  EXPECT_EQ(new_ranks({"--sv-fro", "0.9"}), new_ranks({"--rule", "kohya-fro:0.9"}));
+  EXPECT_EQ(new_ranks({"--sv-ratio", "4"}), new_ranks({"--rule", "kohya-ratio:4"}));
+  EXPECT_EQ(new_ranks({"--sv-cumulative", "0.8"}), new_ranks({"--rule", "kohya-cumulative:0.8"}));
+  const std::vector<int> plain = new_ranks({"--energy", "0.9"});
+  const std::vector<int> snapped = new_ranks({"--energy", "0.9", "--snap", "pow2"});
+  ASSERT_EQ(plain.size(), snapped.size());
+  ASSERT_EQ(plain.size(), 24u);
+  bool changed = false;
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_GE(snapped[i], plain[i]);
+    EXPECT_LE(snapped[i], 16);
+    EXPECT_EQ(snapped[i] & (snapped[i] - 1), 0) << snapped[i];
+    changed |= snapped[i] != plain[i];
+  }
+  EXPECT_TRUE(changed);
+  const auto bad = lorank::testing::run_lorank({"resize", "x", "--dry-run", "--rank", "2", "--snap", "odd"});
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace lorank

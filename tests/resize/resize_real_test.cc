@@ -15,6 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 using lorank::testing::check_resized;
 using lorank::testing::ResizeCheck;
+using lorank::testing::resize_options;
 using lorank::testing::shared_path;
 using lorank::testing::TempDir;
 
@@ -25,7 +26,7 @@ TEST_P(RealResize, Energy90KeepsTheLeadingSpectrumAndScales) {
   ASSERT_TRUE(a) << a.status().message();
   Result<RankRule> rule = RankRule::parse("energy:0.9");
   ASSERT_TRUE(rule);
-  Result<ResizeResult> r = resize_adapter(*a, {*rule, false, std::nullopt, 2, {}});
+  Result<ResizeResult> r = resize_adapter(*a, resize_options(*rule, false, std::nullopt, 2));
   ASSERT_TRUE(r) << r.status().message();
   TempDir tmp;
   const fs::path out = tmp / (a->format == AdapterFormat::kPeft ? "out" : "out.safetensors");

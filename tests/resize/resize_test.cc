@@ -24,6 +24,7 @@ using lorank::testing::AdapterBuilder;
 using lorank::testing::check_resized;
 using lorank::testing::dense_update;
 using lorank::testing::ResizeCheck;
+using lorank::testing::resize_options;
 using lorank::testing::TempDir;
 
 RankRule rule(std::string_view spec) {
@@ -186,7 +187,7 @@ TEST(ResizeAdapter, PeftKeepsScalesConfigDoraAndPassthrough) {
   for (const char* spec : {"fixed:3", "energy:0.9", "threshold:0.01"}) {
     for (bool sigma_in_b : {false, true}) {
       SCOPED_TRACE(std::string(spec) + (sigma_in_b ? " sigma_in_b" : ""));
-      Result<ResizeResult> r = resize_adapter(*a, {rule(spec), sigma_in_b, std::nullopt, 2, {}});
+      Result<ResizeResult> r = resize_adapter(*a, resize_options(rule(spec), sigma_in_b, std::nullopt, 2));
       ASSERT_TRUE(r) << r.status().message();
       EXPECT_EQ(r->modules[2].new_rank, 1u);
       EXPECT_TRUE(r->modules[2].zero);
@@ -214,12 +215,12 @@ TEST(ResizeAdapter, PeftKeepsScalesConfigDoraAndPassthrough) {
     }
   }
   // BF16 output of F64 input: spectra to BF16 rounding.
-  Result<ResizeResult> bf = resize_adapter(*a, {rule("fixed:3"), false, DType::kBF16, 1, {}});
+  Result<ResizeResult> bf = resize_adapter(*a, resize_options(rule("fixed:3"), false, DType::kBF16, 1));
   ASSERT_TRUE(bf);
   EXPECT_EQ(bf->adapter.modules[0].A.dtype, DType::kBF16);
   const double worst = check_resized(*a, *bf, tmp / "bf16", ResizeCheck{1e-2, false, true});
   EXPECT_GT(worst, 1e-6);  // really narrowed
-  EXPECT_EQ(resize_adapter(*a, {rule("fixed:3"), false, DType::kI8, 1, {}}).status().code(),
+  EXPECT_EQ(resize_adapter(*a, resize_options(rule("fixed:3"), false, DType::kI8, 1)).status().code(),
             StatusCode::kInvalidArgument);
 }
 
@@ -228,7 +229,7 @@ TEST(ResizeAdapter, EmbeddingKeepsItsLayoutAndNonFiniteIsNamed) {
   Result<Adapter> a = open_adapter(write_peft(tmp.path()).parent_path());
   ASSERT_TRUE(a) << a.status().message();
   ASSERT_EQ(a->modules.back().kind, ModuleKind::kEmbedding);
-  Result<ResizeResult> r = resize_adapter(*a, {rule("fixed:2"), false, std::nullopt, 1, {}});
+  Result<ResizeResult> r = resize_adapter(*a, resize_options(rule("fixed:2"), false, std::nullopt, 1));
   ASSERT_TRUE(r) << r.status().message();
   EXPECT_EQ(r->adapter.modules.back().A.shape, (Shape{{2, 20}}));
   EXPECT_EQ(r->adapter.modules.back().B.shape, (Shape{{6, 2}}));
@@ -238,7 +239,7 @@ TEST(ResizeAdapter, EmbeddingKeepsItsLayoutAndNonFiniteIsNamed) {
   const double nan = std::nan("");
   std::memcpy(bytes.data() + 8 * 5, &nan, 8);
   bad.modules[1].A.data = bytes;
-  Result<ResizeResult> e = resize_adapter(bad, {rule("fixed:2"), false, std::nullopt, 2, {}});
+  Result<ResizeResult> e = resize_adapter(bad, resize_options(rule("fixed:2"), false, std::nullopt, 2));
   ASSERT_FALSE(e);
   EXPECT_EQ(e.status().code(), StatusCode::kNumerical);
   EXPECT_NE(e.status().message().find("layers.0.v_proj.lora_A.weight"), std::string::npos)
@@ -261,7 +262,7 @@ TEST(ResizeAdapter, KohyaConvAlphasAndMetadata) {
   ASSERT_TRUE(a) << a.status().message();
   ASSERT_EQ(a->format, AdapterFormat::kKohya);
   ASSERT_EQ(a->modules[0].kind, ModuleKind::kConv);
-  Result<ResizeResult> r = resize_adapter(*a, {rule("fixed:2"), true, std::nullopt, 1, {}});
+  Result<ResizeResult> r = resize_adapter(*a, resize_options(rule("fixed:2"), true, std::nullopt, 1));
   ASSERT_TRUE(r) << r.status().message();
   check_resized(*a, *r, tmp / "out.safetensors", ResizeCheck{1e-2, false, false});
   Result<Adapter> back = open_adapter(tmp / "out.safetensors");
@@ -302,7 +303,7 @@ TEST(ResizeAdapter, GgufKeepsGlobalAlphaAndFoldsTheScale) {
   ASSERT_TRUE(write_gguf(tmp / "a.gguf", kvs, views).ok());
   Result<Adapter> a = open_adapter(tmp / "a.gguf");
   ASSERT_TRUE(a) << a.status().message();
-  Result<ResizeResult> r = resize_adapter(*a, {rule("energy:0.9"), false, std::nullopt, 1, {}});
+  Result<ResizeResult> r = resize_adapter(*a, resize_options(rule("energy:0.9"), false, std::nullopt, 1));
   ASSERT_TRUE(r) << r.status().message();
   check_resized(*a, *r, tmp / "b.gguf", ResizeCheck{1e-5, true, false});
   Result<Adapter> back = open_adapter(tmp / "b.gguf");
@@ -317,7 +318,7 @@ TEST(ResizeAdapter, GgufKeepsGlobalAlphaAndFoldsTheScale) {
   ASSERT_TRUE(write_gguf(tmp / "c.gguf", no_alpha, views).ok());
   Result<Adapter> c = open_adapter(tmp / "c.gguf", AdapterOptions{2.5});
   ASSERT_TRUE(c) << c.status().message();
-  Result<ResizeResult> rc = resize_adapter(*c, {rule("fixed:3"), false, DType::kF64, 1, {}});
+  Result<ResizeResult> rc = resize_adapter(*c, resize_options(rule("fixed:3"), false, DType::kF64, 1));
   ASSERT_TRUE(rc) << rc.status().message();
   EXPECT_EQ(rc->modules[0].new_scale, 1.0);
   check_resized(*c, *rc, tmp / "d.gguf", ResizeCheck{1e-12, true, false});

@@ -3,6 +3,7 @@
 #define LORANK_TESTS_SUPPORT_RESIZE_CHECK_H_
 
 #include <filesystem>
+#include <optional>
 
 #include "lorank/adapter.h"
 #include "lorank/resize.h"
@@ -19,6 +20,17 @@ struct ResizeCheck {
 // Returns the re-opened adapter's spectra's largest |σ'_j − σ_j|/σ₁ (for messages).
 double check_resized(const Adapter& before, const ResizeResult& r, const std::filesystem::path& out,
                      const ResizeCheck& check);
+
+// ResizeOptions with the fields the tests vary.
+inline ResizeOptions resize_options(RankRule rule, bool sigma_in_b, std::optional<DType> dtype,
+                                    unsigned threads) {
+  ResizeOptions o;
+  o.rule = rule;
+  o.sigma_in_b = sigma_in_b;
+  o.dtype = dtype;
+  o.threads = threads;
+  return o;
+}
 
 // s·B·A of a module, row-major out×in.
 std::vector<double> dense_update(const LoraModule& m);
