@@ -24,7 +24,8 @@ namespace lorank {
 
 // How the R factors are computed.
 enum class SpectrumMethod {
-  // Householder QR (LAPACK dgeqrf). Backward stable for every input.
+  // Householder QR (LAPACK dgeqrf, streamed as TSQR over blocks of rows). Backward stable
+  // for every input.
   kHouseholderQr,
   // CholeskyQR2 (Yamamoto, Nakatsukasa, Yanagisawa, Fukaya, ETNA 44, 2015): Gram matrix,
   // Cholesky, triangular solve, once more. Matches Householder's accuracy when

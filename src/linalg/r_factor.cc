@@ -7,22 +7,39 @@
 namespace lorank::linalg {
 namespace {
 
-std::size_t sz(int v) { return static_cast<std::size_t>(v); }
+// Rows of F per Householder step below: the stack [R; block] is (n + kRowsPerStep)×n.
+constexpr std::size_t kRowsPerStep = 2048;
 
-// Householder QR (dgeqrf) of F widened whole, column-major, into buf.x; R into r_out.
-// Backward stable for every input (Golub & Van Loan 4th ed., §5.2.2).
+// Householder QR of F for R only, streamed (TSQR, Demmel et al., SIAM J. Sci. Comput. 34,
+// 2012): R ← R of [R; next block of F], block after block. Each step is a backward-stable
+// dgeqrf, so the result is the R of a backward-stable QR of F (up to the signs of its
+// rows), holding (n + kRowsPerStep)·n doubles whatever m is, not a widened copy of F.
+// Cost ≈ 2·m·n²·(1 + n/kRowsPerStep) flops, close to one dgeqrf of F.
 Status householder(const FactorSource& f, RFactorBuffers& buf, double* r_out) {
-  const int m = static_cast<int>(f.m);
-  const int n = static_cast<int>(f.n);
-  const int k = std::min(m, n);
-  if (buf.x.size() < f.m * f.n) buf.x.resize(f.m * f.n);
-  if (!widen_rows(f, 0, f.m, buf.x.data(), f.m, /*transposed=*/true)) return nonfinite_error(f);
-  if (buf.tau.size() < sz(k)) buf.tau.resize(sz(k));
-  LORANK_RETURN_IF_ERROR(geqrf(m, n, buf.x.data(), m, buf.tau.data(), buf.work));
-  for (int j = 0; j < n; ++j) {
-    for (int i = 0; i < k; ++i) {
-      r_out[sz(j) * sz(k) + sz(i)] = i <= j ? buf.x[sz(j) * sz(m) + sz(i)] : 0.0;
+  const std::size_t m = f.m, n = f.n;
+  const std::size_t step = std::min(m, kRowsPerStep);
+  const std::size_t ld = std::min(m, n + step);  // rows of the stack
+  if (buf.x.size() < ld * n) buf.x.resize(ld * n);
+  if (buf.tau.size() < n) buf.tau.resize(n);
+  std::size_t kept = 0;  // rows of R at the top of the stack
+  for (std::size_t row0 = 0; row0 < m;) {
+    const std::size_t rows = std::min(ld - kept, m - row0);
+    // The block under R; below the diagonal R's columns hold zeros, set here.
+    if (!widen_rows(f, row0, rows, buf.x.data() + kept, ld, /*transposed=*/true)) {
+      return nonfinite_error(f);
     }
+    const std::size_t height = kept + rows;
+    LORANK_RETURN_IF_ERROR(geqrf(static_cast<int>(height), static_cast<int>(n), buf.x.data(),
+                                 static_cast<int>(ld), buf.tau.data(), buf.work));
+    kept = std::min(height, n);
+    for (std::size_t j = 0; j < n; ++j) {  // keep R (upper trapezoid), clear the reflectors
+      for (std::size_t i = std::min(j + 1, kept); i < kept; ++i) buf.x[j * ld + i] = 0.0;
+    }
+    row0 += rows;
+  }
+  const std::size_t k = std::min(m, n);
+  for (std::size_t j = 0; j < n; ++j) {
+    for (std::size_t i = 0; i < k; ++i) r_out[j * k + i] = i <= j ? buf.x[j * ld + i] : 0.0;
   }
   return Status();
 }

@@ -11,11 +11,11 @@
 
 namespace lorank::linalg {
 
-// Buffers reused across calls (grow only). The Cholesky methods stream F in blocks of
-// rows, so they hold O(block·n + n²) doubles whatever m is; only Householder QR (the
-// kHouseholderQr method and the fallback) widens F whole, into `x`.
+// Buffers reused across calls (grow only). Every method streams F in blocks of rows, so
+// they hold O(block·n + n²) doubles whatever m is: the Cholesky methods 32 KiB blocks,
+// Householder QR (the kHouseholderQr method and the fallback) a stack of R and 2048 rows.
 struct RFactorBuffers {
-  std::vector<double> x;        // the widened copy of F that dgeqrf destroys
+  std::vector<double> x;        // Householder: the stack [R; block of F] that dgeqrf destroys
   std::vector<double> tau;      // Householder scalars
   std::vector<double> rows;     // one block of F, row-major, row length n rounded up to 8
   std::vector<double> cols;     // the same block column-major (triangular solve)
