@@ -623,6 +623,11 @@ def main(argv):
     except OracleError as e:
         print(f"resize_numpy_oracle: {e}", file=sys.stderr)
         return 2
+    except (OSError, ValueError, KeyError, TypeError, IndexError, struct.error) as e:
+        # Unreadable input (truncated file, bad JSON, a header lying about sizes): one line.
+        print(f"resize_numpy_oracle: cannot read the adapters: {type(e).__name__}: {e}",
+              file=sys.stderr)
+        return 2
     dtypes = sorted({t.dtype for m in a1.modules.values() for t in (m.a, m.b)})
     summary = {
         "ok": not ck.failures, "format": a0.format, "modules_checked": ck.modules,

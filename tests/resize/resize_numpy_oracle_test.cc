@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lorank/gguf.h"
+#include "lorank/random.h"
 #include "lorank/tensor.h"
 #include "support/adapter_builder.h"
 #include "support/run_command.h"
@@ -78,7 +79,7 @@ nlohmann::json resize_and_check(const fs::path& in, const fs::path& out, const R
   EXPECT_EQ(summary["ok"], true);
   EXPECT_GT(summary["modules_checked"].get<int>(), 0);
   std::cout << "[ oracle   ] " << label << ": modules " << summary["modules_checked"]
-            << ", worst (err-tail)/sigma1 " << summary["worst_excess_over_sigma1"]
+            << ", new ranks " << summary["new_ranks"] << ", worst (err-tail)/sigma1 " << summary["worst_excess_over_sigma1"]
             << ", worst tol use " << summary["worst_tol_use"] << ", worst |dsigma|/sigma1 "
             << summary["worst_sigma_err_over_sigma1"] << ", out " << summary["out_dtypes"] << "\n";
   return summary;
@@ -161,19 +162,9 @@ TEST(RealAdapterOracleCoverage, OnlyBinFoldersAreLeftOut) {
 
 // ------------------------------------------------------------------ synthetic adapters
 
-// Deterministic uniform noise in [-1, 1) (splitmix64), the same on every platform.
+// Deterministic standard normals: NumPy's default_rng(seed).standard_normal(n).
 std::vector<double> noise(std::size_t n, std::uint64_t seed) {
-  std::vector<double> v(n);
-  std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (double& d : v) {
-    x += 0x9E3779B97F4A7C15ull;
-    std::uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    d = static_cast<double>(z >> 11) * 0x1p-52 - 1.0;
-  }
-  return v;
+  return DefaultRngNormal(seed).standard_normal(n);
 }
 
 // B (out×r) with column j scaled by decay^j, so the spectrum of B·A falls off and energy
