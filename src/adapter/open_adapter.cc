@@ -3,8 +3,10 @@
 // own loader would use.
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <fstream>
 
+#include "adapter/gguf_layout.h"
 #include "adapter/pairing.h"
 #include "adapter/peft_config.h"
 #include "lorank/adapter.h"
@@ -194,6 +196,9 @@ Result<Adapter> finish_adapter(Adapter a, const AdapterOptions& options) {
                            weights.string());
     }
     a.format = AdapterFormat::kGguf;
+    for (LoraModule& m : a.modules) {
+      if (adapter::is_gguf_token_embedding(m.name)) m.kind = ModuleKind::kEmbedding;
+    }
     apply_gguf_scales(a, options);
     return a;
   }
@@ -242,8 +247,18 @@ Result<Adapter> read_gguf(const fs::path& weights, const AdapterOptions& options
     if (const std::string* text = kv.value.string_value()) a.metadata[kv.key] = *text;
   }
   if (meta->alpha) a.global_alpha = *meta->alpha;
-  auto shared = std::make_shared<GgufFile>(std::move(file));
-  a.page_releaser = [shared](std::span<const std::byte> b) { shared->release_pages(b); };
+  // The file's bytes, plus heap copies of the tensors llama.cpp stores flipped.
+  struct Storage {
+    GgufFile file;
+    std::deque<std::vector<std::byte>> flipped;
+  };
+  auto shared = std::make_shared<Storage>(Storage{std::move(file), {}});
+  for (TensorView& t : a.tensors) {
+    if (adapter::is_flipped_gguf_a(t.name) && t.shape.rank() == 2 && is_convertible_float(t.dtype)) {
+      t = adapter::transposed(t, shared->flipped.emplace_back());
+    }
+  }
+  a.page_releaser = [shared](std::span<const std::byte> b) { shared->file.release_pages(b); };
   a.storage = std::move(shared);
   return finish_adapter(std::move(a), options);
 }

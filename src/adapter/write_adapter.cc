@@ -1,6 +1,8 @@
 // write_adapter: an Adapter back to its own format, tensors in the input's order.
+#include <deque>
 #include <map>
 
+#include "adapter/gguf_layout.h"
 #include "io/atomic_dir.h"
 #include "io/file.h"
 #include "lorank/adapter.h"
@@ -14,8 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 
 // The tensors to write: the input's order, each name resolved to its current view (a
-// module's factors may have been replaced since reading), then anything new.
-std::vector<TensorView> tensors_to_write(const Adapter& a) {
+// module's factors may have been replaced since reading), then anything new. GGUF's
+// flipped token-embedding A goes back to llama.cpp's layout, its bytes in `scratch`.
+std::vector<TensorView> tensors_to_write(const Adapter& a, std::deque<std::vector<std::byte>>& scratch) {
   std::map<std::string_view, TensorView> current;
   std::vector<std::string_view> extra;
   auto put = [&](const TensorView& t) {
@@ -38,6 +41,13 @@ std::vector<TensorView> tensors_to_write(const Adapter& a) {
   }
   for (std::string_view name : extra) {
     if (!written.count(name)) out.push_back(current.at(name));
+  }
+  if (a.format == AdapterFormat::kGguf) {
+    for (TensorView& t : out) {
+      if (adapter::is_flipped_gguf_a(t.name) && t.shape.rank() == 2 && is_convertible_float(t.dtype)) {
+        t = adapter::transposed(t, scratch.emplace_back());
+      }
+    }
   }
   return out;
 }
@@ -84,7 +94,8 @@ Status check_not_input(const Adapter& a, const fs::path& out) {
 
 Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOptions& options) {
   LORANK_RETURN_IF_ERROR(check_not_input(a, out));
-  const std::vector<TensorView> tensors = tensors_to_write(a);
+  std::deque<std::vector<std::byte>> scratch;
+  const std::vector<TensorView> tensors = tensors_to_write(a, scratch);
   switch (a.format) {
     case AdapterFormat::kPeft: {
       LORANK_ASSIGN_OR_RETURN(io::AtomicDirectory dir, io::AtomicDirectory::create(out, options.overwrite));

@@ -5,7 +5,10 @@
 #include <cmath>
 
 #include "lorank/adapter.h"
+#include "lorank/dense_svd.h"
 #include "lorank/gguf.h"
+#include "lorank/matrix.h"
+#include "lorank/resize.h"
 #include "lorank/spectra.h"
 #include "support/adapter_builder.h"
 #include "support/shared_data.h"
@@ -86,6 +89,74 @@ TEST(GgufAdapterLevel, SpectraEqualPeftTwinAndRoundTripIsByteIdentical) {
 
   ASSERT_TRUE(write_adapter(*g, dir / "b.gguf").ok());
   EXPECT_EQ(lorank::testing::read_text_file(dir / "b.gguf"), lorank::testing::read_text_file(dir / "a.gguf"));
+}
+
+// llama.cpp stores the token embedding's lora_a as (n_vocab, r): read as A = its transpose
+// (an embedding module, ΔE = (B·A)ᵀ as in PEFT), written back flipped, resized in place.
+TEST(GgufAdapterLevel, TokenEmbeddingIsStoredFlipped) {
+  TempDir dir;
+  std::vector<Owned> f = factors(1);
+  const std::size_t vocab = 50, r = 4, embd = 16;
+  Matrix a_np(vocab, r), b(embd, r);  // as llama.cpp stores them
+  for (std::size_t i = 0; i < a_np.size(); ++i) a_np.data[i] = std::sin(0.7 * static_cast<double>(i * i % 53) + 0.1);
+  for (std::size_t i = 0; i < b.size(); ++i) b.data[i] = std::cos(1.3 * static_cast<double>(i) + 0.2);
+  for (const auto& [name, m] : {std::pair{"token_embd.weight.lora_a", &a_np}, std::pair{"token_embd.weight.lora_b", &b}}) {
+    Owned o{name, Shape{{static_cast<int64_t>(m->rows), static_cast<int64_t>(m->cols)}}, {}};
+    o.bytes.resize(m->size() * 4);
+    ASSERT_TRUE(from_double(m->data, DType::kF32, o.bytes).ok());
+    f.push_back(std::move(o));
+  }
+  ASSERT_TRUE(write_gguf(dir / "e.gguf", kvs(8.0f), views(f)).ok());
+  Result<Adapter> g = open_adapter(dir / "e.gguf");
+  ASSERT_TRUE(g) << g.error().message();
+  ASSERT_EQ(g->modules.size(), 2u);
+  const LoraModule& e = g->modules[1];
+  EXPECT_EQ(e.name, "token_embd.weight");
+  EXPECT_EQ(e.kind, ModuleKind::kEmbedding);
+  EXPECT_EQ(e.rank, r);
+  EXPECT_EQ(e.in, vocab);
+  EXPECT_EQ(e.out, embd);
+  EXPECT_DOUBLE_EQ(e.scale, 8.0 / 4.0);
+  // Oracle: LAPACK's dense SVD of s·B·A_npᵀ (F32 values are exact in double).
+  Matrix a_t(r, vocab);
+  for (std::size_t i = 0; i < vocab; ++i) {
+    for (std::size_t j = 0; j < r; ++j) a_t(j, i) = static_cast<double>(static_cast<float>(a_np(i, j)));
+  }
+  Matrix b32 = b;
+  for (double& v : b32.data) v = static_cast<double>(static_cast<float>(v));
+  Matrix dense = matmul(b32, a_t);
+  for (double& v : dense.data) v *= 2.0;
+  Result<std::vector<double>> want = dense_singular_values(dense);
+  auto got = module_spectra(*g);
+  ASSERT_TRUE(want && got);
+  for (std::size_t i = 0; i < r; ++i) EXPECT_NEAR((*got)[1][i], (*want)[i], 1e-12 * (*want)[0]);
+
+  // Round trip: llama.cpp's layout restored byte for byte.
+  ASSERT_TRUE(write_adapter(*g, dir / "f.gguf").ok());
+  EXPECT_EQ(lorank::testing::read_text_file(dir / "f.gguf"), lorank::testing::read_text_file(dir / "e.gguf"));
+
+  // Resized to rank 2: lora_a stays (n_vocab, k) on disk, the spectrum's head is kept.
+  ResizeOptions options;
+  options.rule = *RankRule::parse("fixed:2");
+  Result<ResizeResult> rs = resize_adapter(*g, options);
+  ASSERT_TRUE(rs) << rs.error().message();
+  ASSERT_TRUE(write_adapter(rs->adapter, dir / "k.gguf").ok());
+  Result<GgufFile> raw = GgufFile::open(dir / "k.gguf");
+  ASSERT_TRUE(raw);
+  Result<std::vector<TensorView>> stored = raw->tensors();
+  ASSERT_TRUE(stored);
+  bool seen = false;
+  for (const TensorView& t : *stored) {
+    if (t.name != "token_embd.weight.lora_a") continue;
+    seen = true;
+    EXPECT_EQ(t.shape, (Shape{{50, 2}}));
+  }
+  EXPECT_TRUE(seen);
+  Result<Adapter> k = open_adapter(dir / "k.gguf");
+  ASSERT_TRUE(k) << k.error().message();
+  auto ks = module_spectra(*k);
+  ASSERT_TRUE(ks);
+  for (std::size_t i = 0; i < 2; ++i) EXPECT_NEAR((*ks)[1][i], (*want)[i], 1e-6 * (*want)[0]);
 }
 
 TEST(GgufAdapterLevel, NoAlphaMeansScaleOne) {

@@ -43,8 +43,8 @@ except kohya's ss_network_dim / ss_network_alpha (which must then say the common
 unchanged; the config's rank for each module (PEFT's pattern matching) equals its tensors'
 rank; every pattern key of OUT matches some module; GGUF key-values unchanged.
 
-Not handled (nor by lorank, which rejects such files): llama.cpp's token_embd LoRA, whose
-lora_a/lora_b are stored flipped (ne [r, n_vocab] and [r, n_embd]).
+llama.cpp's token_embd LoRA stores lora_a flipped (ne [r, n_vocab], numpy (n_vocab, r);
+llama-adapter.cpp): read here as A = its transpose.
 
 Output: one JSON line on stdout. Exit 0 if everything holds, 1 with messages on stderr
 naming the module otherwise, 2 for usage or unreadable input.
@@ -206,15 +206,22 @@ class Module:
         self.scale = None
         self.alpha_tensor = None  # kohya
         self.config_rank = None   # PEFT: the rank the config gives this module
+        self.flipped_a = False    # GGUF token_embd: lora_a stored as (n_vocab, r)
 
     @property
     def rank(self):
-        return self.a.shape[0]
+        return self.a.shape[1] if self.flipped_a else self.a.shape[0]
+
+    def a_other_dims(self):
+        """A's stored dims other than the rank (which a resize may change)."""
+        return self.a.shape[:1] if self.flipped_a else self.a.shape[1:]
 
     def factors(self):
         """(B as out x r, A as r x in) float64: conv A (r, in, kh, kw) -> (r, in*kh*kw),
         conv B (out, r, 1, 1) -> (out, r)."""
         a, b = self.a.f64(), self.b.f64()
+        if self.flipped_a:
+            a = a.T
         if a.ndim == 4:
             if b.ndim != 4 or b.shape[2:] != (1, 1):
                 raise OracleError(f"module '{self.name}': conv B {b.shape} is not out x r x 1 x 1")
@@ -347,6 +354,7 @@ def open_gguf(path):
     a.modules, rest = pair(tensors, [(".lora_a", "A"), (".lora_b", "B")], path)
     alpha = next((v for k, _, v in kvs if k == "adapter.lora.alpha"), 0.0)
     for m in a.modules.values():
+        m.flipped_a = m.name.endswith("token_embd.weight")
         # llama.cpp get_scale: alpha ? alpha / rank : 1 (user scale 1), rank = lora_b ne[0].
         m.scale = alpha / m.rank if alpha else 1.0
     a.passthrough = {t.name: t for t in rest}
@@ -430,7 +438,7 @@ class Checker:
         if b1.shape[0] != out or a1.shape[1] != inn:
             self.fail(f"module '{name}': output factors {b1.shape} x {a1.shape} for a {out} x {inn} update")
             return
-        if m1.a.shape[1:] != m0.a.shape[1:] or len(m1.b.shape) != len(m0.b.shape):
+        if m1.a_other_dims() != m0.a_other_dims() or len(m1.b.shape) != len(m0.b.shape):
             self.fail(f"module '{name}': layout changed: A {m0.a.shape} -> {m1.a.shape}, "
                       f"B {m0.b.shape} -> {m1.b.shape}")
         if m1.b.shape[1] != k:

@@ -316,13 +316,14 @@ TEST(ResizeNumpyOracle, KohyaConvF16Alphas) {
   EXPECT_LT(f64["worst_excess_over_sigma1"].get<double>(), 1e-12);
 }
 
-// llama.cpp GGUF: one global α (scale α/r per tensor pair; none: scale 1).
+// llama.cpp GGUF: one global α (scale α/r per tensor pair; none: scale 1), and a token
+// embedding LoRA whose lora_a llama.cpp stores flipped, as (n_vocab, r).
 void write_gguf_adapter(const fs::path& path, bool with_alpha) {
   std::vector<std::vector<std::byte>> bytes;
   std::vector<std::string> names;
   std::vector<TensorView> views;
-  bytes.reserve(6);
-  names.reserve(6);
+  bytes.reserve(8);
+  names.reserve(8);
   std::uint64_t seed = 600;
   for (int blk = 0; blk < 3; ++blk) {
     const std::size_t r = 6, in = 24, out = blk == 2 ? 8 : 16;
@@ -335,6 +336,16 @@ void write_gguf_adapter(const fs::path& path, bool with_alpha) {
                                : Shape{{static_cast<int64_t>(r), static_cast<int64_t>(in)}};
       views.push_back({names.back(), DType::kF32, shape, bytes.back()});
     }
+  }
+  for (const bool is_b : {false, true}) {
+    const std::size_t r = 6, vocab = 40, embd = 16;
+    names.push_back(is_b ? "token_embd.weight.lora_b" : "token_embd.weight.lora_a");
+    const std::vector<double> v = is_b ? decaying_b(embd, r, 0.5, ++seed) : noise(vocab * r, ++seed);
+    bytes.emplace_back(v.size() * 4);
+    ASSERT_TRUE(from_double(v, DType::kF32, bytes.back()).ok());
+    const Shape shape = is_b ? Shape{{static_cast<int64_t>(embd), static_cast<int64_t>(r)}}
+                             : Shape{{static_cast<int64_t>(vocab), static_cast<int64_t>(r)}};
+    views.push_back({names.back(), DType::kF32, shape, bytes.back()});
   }
   std::vector<GgufKv> kvs = {{"general.architecture", GgufValue::string("llama")},
                              {"general.type", GgufValue::string("adapter")},
