@@ -74,6 +74,18 @@ def measure(label, cmd, env_changes, runs, stdout_path=None):
     return row
 
 
+def dense_peer_seconds(adapter, work):
+    """peer_numpy_dense.py --per-shape 1 with OpenBLAS's AVX-512 kernels, once (minutes):
+    the seconds it extrapolates for a dense SVD of every module of the whole adapter."""
+    dense_json = os.path.join(work, "dense.json")
+    measure("peer_numpy_dense --per-shape 1 (SkylakeX)",
+            [PY, os.path.join(SHARED, "peer_numpy_dense.py"), adapter, "--per-shape", "1",
+             "--quiet", "--json", dense_json],
+            {"OPENBLAS_CORETYPE": "SkylakeX", "OPENBLAS_L2_SIZE": None}, 1)
+    with open(dense_json) as f:
+        return json.load(f).get("extrapolated_full_adapter_s")
+
+
 def check_against_truth(audit_json, truth_path):
     """Largest |σ_lorank − σ_truth| / σ₁ over all values of all modules."""
     with open(truth_path) as f:
@@ -113,14 +125,7 @@ def main():
         "qr_skx": measure("peer_numpy_qr (OPENBLAS_CORETYPE=SkylakeX)",
                           [PY, qr_peer, args.adapter, "--quiet"], skx, args.runs),
     }
-    dense_s = None
-    if not args.no_dense:
-        dense_json = os.path.join(work, "dense.json")
-        measure("peer_numpy_dense --per-shape 1 (SkylakeX)",
-                [PY, os.path.join(SHARED, "peer_numpy_dense.py"), args.adapter, "--per-shape",
-                 "1", "--quiet", "--json", dense_json], skx, 1)
-        with open(dense_json) as f:
-            dense_s = json.load(f).get("extrapolated_full_adapter_s")
+    dense_s = None if args.no_dense else dense_peer_seconds(args.adapter, work)
     lorank_s = rows["lorank"]["median_s"]
     print("\n# ratios (peer wall / lorank wall, medians)")
     for key in ("qr_asis", "qr_skx"):

@@ -24,7 +24,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from audit_vs_numpy import PY, SHARED, measure  # noqa: E402
+from audit_vs_numpy import dense_peer_seconds, measure  # noqa: E402
 
 
 def main():
@@ -37,7 +37,6 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="resize_vs_numpy.")
     unset = {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None}
-    skx = {"OPENBLAS_CORETYPE": "SkylakeX", "OPENBLAS_L2_SIZE": None}
     out = os.path.join(work, "out")
     print(f"# adapter {args.adapter}, rule {args.rule}, {args.runs} runs each, "
           f"{os.cpu_count()} cores")
@@ -49,15 +48,7 @@ def main():
     resize = measure("lorank resize (verified)", resize_cmd, unset, args.runs, report)
     unverified = measure("lorank resize --no-verify", resize_cmd + ["--no-verify"], unset,
                          args.runs)
-    dense_s = None
-    if not args.no_dense:
-        dense_json = os.path.join(work, "dense.json")
-        measure("peer_numpy_dense --per-shape 1 (SkylakeX)",
-                [PY, os.path.join(SHARED, "peer_numpy_dense.py"), args.adapter, "--per-shape",
-                 "1", "--quiet", "--json", dense_json], skx, 1)
-        with open(dense_json) as f:
-            dense_s = json.load(f).get("extrapolated_full_adapter_s")
-
+    dense_s = None if args.no_dense else dense_peer_seconds(args.adapter, work)
     base = audit["median_s"]
     print("\n# ratios (wall / lorank audit wall, medians)")
     print(f"  {'lorank resize (verified)':<44} {resize['median_s'] / base:7.2f}x")

@@ -46,18 +46,30 @@ std::map<std::string, std::string> fingerprint(const fs::path& root) {
   return out;
 }
 
-// A PEFT adapter of 48 full-rank 1024×1024 r=32 F32 modules (12 MiB): resizing it takes
-// long enough (≈ 0.1–0.3 s) to be killed while computing, writing and verifying.
-fs::path big_peft(const fs::path& dir) {
+// 48 full-rank 1024×1024 r = 32 F32 modules (12 MiB): resizing them takes long enough
+// (≈ 0.1–0.3 s) to be killed while computing, writing and verifying. `names(i)` gives
+// module i's (A, B) tensor names; `each(b, i)` adds anything else a format wants.
+template <typename Names, typename Each>
+AdapterBuilder big_modules(Names names, Each each) {
   AdapterBuilder b;
   for (int i = 0; i < 48; ++i) {
     std::vector<double> a(32 * 1024), bb(1024 * 32);
     for (std::size_t j = 0; j < a.size(); ++j) a[j] = std::sin(0.37 * static_cast<double>(j) + i);
     for (std::size_t j = 0; j < bb.size(); ++j) bb[j] = std::cos(0.91 * static_cast<double>(j * j % 977) + i);
-    const std::string p = fmt::format("base_model.model.layers.{}.self_attn.q_proj.", i);
-    b.add(p + "lora_A.weight", {32, 1024}, a, DType::kF32)
-        .add(p + "lora_B.weight", {1024, 32}, bb, DType::kF32);
+    const auto [a_name, b_name] = names(i);
+    b.add(a_name, {32, 1024}, a, DType::kF32).add(b_name, {1024, 32}, bb, DType::kF32);
+    each(b, i);
   }
+  return b;
+}
+
+fs::path big_peft(const fs::path& dir) {
+  AdapterBuilder b = big_modules(
+      [](int i) {
+        const std::string p = fmt::format("base_model.model.layers.{}.self_attn.q_proj.", i);
+        return std::pair{p + "lora_A.weight", p + "lora_B.weight"};
+      },
+      [](AdapterBuilder&, int) {});
   b.config(R"({"peft_type": "LORA", "r": 32, "lora_alpha": 16})");
   fs::create_directories(dir);
   return b.write(dir).parent_path();
@@ -65,17 +77,10 @@ fs::path big_peft(const fs::path& dir) {
 
 // The same modules as one kohya file (the single-file writer's path).
 fs::path big_kohya(const fs::path& dir) {
-  AdapterBuilder b;
-  for (int i = 0; i < 48; ++i) {
-    std::vector<double> a(32 * 1024), bb(1024 * 32);
-    for (std::size_t j = 0; j < a.size(); ++j) a[j] = std::sin(0.37 * static_cast<double>(j) + i);
-    for (std::size_t j = 0; j < bb.size(); ++j) bb[j] = std::cos(0.91 * static_cast<double>(j * j % 977) + i);
-    const std::string p = fmt::format("lora_unet_block_{}_proj", i);
-    b.add(p + ".lora_down.weight", {32, 1024}, a, DType::kF32)
-        .add(p + ".lora_up.weight", {1024, 32}, bb, DType::kF32)
-        .add(p + ".alpha", {}, {8.0}, DType::kF32);
-  }
-  return b.write(dir, "big.safetensors");
+  auto name = [](int i) { return fmt::format("lora_unet_block_{}_proj", i); };
+  return big_modules([&](int i) { return std::pair{name(i) + ".lora_down.weight", name(i) + ".lora_up.weight"}; },
+                     [&](AdapterBuilder& b, int i) { b.add(name(i) + ".alpha", {}, {8.0}, DType::kF32); })
+      .write(dir, "big.safetensors");
 }
 
 pid_t spawn_lorank(const std::vector<std::string>& args) {
