@@ -8,7 +8,8 @@ IN and OUT are adapters in the same format: a PEFT folder (adapter_model.safeten
 adapter_config.json), a kohya .safetensors file (lora_down/lora_up, optional .alpha), or a
 llama.cpp GGUF adapter (.gguf). Everything is read here, with NumPy only: safetensors and
 GGUF containers, PEFT's config rules, kohya's alpha rule, llama.cpp's global alpha. Nothing
-of lorank's readers is used. PyTorch .bin inputs are not supported (exit 2).
+of lorank's readers is used. PyTorch .bin inputs are read with zipfile + a restricted
+pickle.Unpickler (only the tensor-rebuilding globals are allowed; nothing else runs).
 
 For every module, with dW = s*B*A before and dW' = s'*B'*A' after (k' = rows of A'):
   * sigma(dW) from the QR-core (R_B of B, R_A of A^T, SVD of s*R_B*R_A^T), never the dense
@@ -50,12 +51,16 @@ Output: one JSON line on stdout. Exit 0 if everything holds, 1 with messages on 
 naming the module otherwise, 2 for usage or unreadable input.
 """
 import argparse
+import collections
+import io
 import json
 import math
 import os
+import pickle
 import re
 import struct
 import sys
+import zipfile
 
 import numpy as np
 
@@ -118,6 +123,49 @@ def read_safetensors(path):
             raise OracleError(f"{path}: tensor '{name}' offsets {begin}..{end} outside the data")
         tensors.append(Tensor(name, dtype, shape, bytes(body[begin:end])))
     return tensors, metadata
+
+
+TORCH_STORAGES = {"FloatStorage": ("F32", "<f4"), "HalfStorage": ("F16", "<f2"),
+                  "BFloat16Storage": ("BF16", "<u2"), "DoubleStorage": ("F64", "<f8")}
+
+
+def read_torch_bin(path):
+    """(tensors in state-dict order, {}) of a torch.save ZIP archive, by the standard library:
+    persistent ids name the storages in the ZIP, and torch._utils._rebuild_tensor_v2 is
+    replaced by a function that cuts (offset, size, stride) out of them. find_class allows
+    nothing else, so the pickle cannot run code."""
+    archive = zipfile.ZipFile(path)
+    pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+    if len(pickles) != 1:
+        raise OracleError(f"{path}: not a torch.save archive (no single */data.pkl)")
+    prefix = pickles[0][: -len("data.pkl")]
+
+    def rebuild(storage, offset, size, stride, *_):
+        storage_type, key = storage
+        dtype, np_dtype = TORCH_STORAGES[storage_type]
+        flat = np.frombuffer(archive.read(prefix + "data/" + key), dtype=np_dtype)
+        item = flat.itemsize
+        view = np.lib.stride_tricks.as_strided(flat[offset:], shape=tuple(size),
+                                               strides=tuple(s * item for s in stride))
+        return (dtype, tuple(size), np.ascontiguousarray(view).tobytes())
+
+    class Restricted(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+                return rebuild
+            if (module, name) == ("collections", "OrderedDict"):
+                return collections.OrderedDict
+            if module == "torch" and name in TORCH_STORAGES:
+                return name
+            raise OracleError(f"{path}: pickle global {module}.{name} is not allowed")
+
+        def persistent_load(self, pid):
+            # ('storage', storage type, key, location, numel)
+            return (pid[1], pid[2])
+
+    state = Restricted(io.BytesIO(archive.read(pickles[0]))).load()
+    tensors = [Tensor(name, dtype, shape, raw) for name, (dtype, shape, raw) in state.items()]
+    return tensors, {}
 
 
 GGML_TYPES = {0: ("F32", 4), 1: ("F16", 2), 28: ("F64", 8), 30: ("BF16", 2)}
@@ -295,21 +343,19 @@ def apply_peft_config(adapter):
 
 def open_adapter(path):
     if os.path.isdir(path):
-        weights = os.path.join(path, "adapter_model.safetensors")
-        if not os.path.exists(weights):
-            if os.path.exists(os.path.join(path, "adapter_model.bin")):
-                raise OracleError(f"{path}: PyTorch .bin weights are not supported by this oracle")
-            raise OracleError(f"{path}: no adapter_model.safetensors")
-        return open_safetensors(weights)
-    if path.endswith(".bin"):
-        raise OracleError(f"{path}: PyTorch .bin weights are not supported by this oracle")
+        for name in ("adapter_model.safetensors", "adapter_model.bin"):
+            weights = os.path.join(path, name)
+            if os.path.exists(weights):
+                return open_safetensors(weights)
+        raise OracleError(f"{path}: no adapter_model.safetensors or adapter_model.bin")
     if path.endswith(".gguf"):
         return open_gguf(path)
     return open_safetensors(path)
 
 
 def open_safetensors(weights):
-    tensors, metadata = read_safetensors(weights)
+    """A safetensors (or PyTorch .bin) weights file: PEFT if its keys say so, else kohya."""
+    tensors, metadata = (read_torch_bin if weights.endswith(".bin") else read_safetensors)(weights)
     peft_suffixes = [(".lora_A.weight", "A"), (".lora_B.weight", "B"),
                      (".lora_embedding_A", "A"), (".lora_embedding_B", "B")]
     if any(t.name.endswith(s) for t in tensors for s, _ in peft_suffixes):
