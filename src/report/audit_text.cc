@@ -6,23 +6,10 @@
 
 #include "lorank/audit_report.h"
 #include "lorank/text_chart.h"
+#include "report/units.h"
 
 namespace lorank {
 namespace {
-
-std::string human_count(std::uint64_t n) {
-  if (n >= 1000000000) return fmt::format("{:.2f}G", n / 1e9);
-  if (n >= 1000000) return fmt::format("{:.2f}M", n / 1e6);
-  if (n >= 1000) return fmt::format("{:.1f}k", n / 1e3);
-  return fmt::format("{}", n);
-}
-
-std::string human_bytes(std::uint64_t n) {
-  if (n >= (1ull << 30)) return fmt::format("{:.2f} GiB", n / double(1ull << 30));
-  if (n >= (1ull << 20)) return fmt::format("{:.1f} MiB", n / double(1ull << 20));
-  if (n >= (1ull << 10)) return fmt::format("{:.1f} KiB", n / double(1ull << 10));
-  return fmt::format("{} B", n);
-}
 
 double percent(std::uint64_t part, std::uint64_t whole) {
   return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
@@ -122,9 +109,9 @@ std::string audit_table(const AuditReport& r) {
   out += fmt::format(
       "\n{} modules ({} untrained, {} flat); LoRA parameters {} -> {} recommended ({:.1f}%); "
       "file {} -> ~{}\n",
-      s.modules, s.untrained, s.flat, human_count(s.lora_params),
-      human_count(s.recommended_params), percent(s.recommended_params, s.lora_params),
-      human_bytes(s.file_bytes), human_bytes(s.recommended_bytes));
+      s.modules, s.untrained, s.flat, report::short_count(s.lora_params),
+      report::short_count(s.recommended_params), percent(s.recommended_params, s.lora_params),
+      report::human_bytes(s.file_bytes), report::human_bytes(s.recommended_bytes));
   std::string counts;
   for (const auto& [rank, n] : s.recommended_rank_counts) counts += fmt::format(" {}×{}", n, rank);
   out += "recommended ranks (modules×rank):" + counts + "\n";

@@ -51,23 +51,6 @@ std::string format_sig(double v, int digits) {
   return fmt::format("{:.{}e}", v, std::max(0, digits - 1));
 }
 
-std::string format_count(std::uint64_t n) {
-  std::string digits = fmt::format("{}", n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-std::string format_bytes(std::uint64_t n) {
-  constexpr std::array<const char*, 5> kUnits = {"B", "kB", "MB", "GB", "TB"};
-  double v = static_cast<double>(n);
-  std::size_t u = 0;
-  while (v >= 1000.0 && u + 1 < kUnits.size()) v /= 1000.0, ++u;
-  return u == 0 ? fmt::format("{} B", n) : fmt::format("{:.{}f} {}", v, v < 10 ? 2 : 1, kUnits[u]);
-}
-
 std::string format_percent(double fraction) {
   if (!std::isfinite(fraction)) return "\u2014";
   return fmt::format("{:.1f}%", 100.0 * fraction);

@@ -74,9 +74,9 @@ std::string render_header(const AuditReport& report, const std::vector<TypeGroup
 
   const AuditSummary& s = report.summary;
   out += "<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">";
-  out += card("Modules", format_count(s.modules),
+  out += card("Modules", report::grouped_count(s.modules),
               fmt::format("{} module type{}", groups.size(), groups.size() == 1 ? "" : "s"));
-  out += card("Untrained", format_count(s.untrained),
+  out += card("Untrained", report::grouped_count(s.untrained),
               s.untrained ? "all singular values 0: B (or A) never left its init"
                           : "every module learned something",
               s.untrained ? "warn" : "");
@@ -85,13 +85,13 @@ std::string render_header(const AuditReport& report, const std::vector<TypeGroup
               "most common over trained modules");
   const double pr = ratio(s.recommended_params, s.lora_params);
   out += card("LoRA parameters",
-              before_after(format_count(s.lora_params), format_count(s.recommended_params), pr),
+              before_after(report::grouped_count(s.lora_params), report::grouped_count(s.recommended_params), pr),
               fmt::format("recommended keeps {} of the parameters", format_percent(pr)), "wide");
   const double br = ratio(s.recommended_bytes, s.file_bytes);
   out += card("Weights file",
-              before_after(format_bytes(s.file_bytes), format_bytes(s.recommended_bytes), br),
+              before_after(report::human_bytes(s.file_bytes), report::human_bytes(s.recommended_bytes), br),
               fmt::format("estimated, same dtype; passthrough params: {}",
-                          format_count(s.passthrough_params)),
+                          report::grouped_count(s.passthrough_params)),
               "wide");
   out += "</div>";
   if (!report.warnings.empty()) {

@@ -10,6 +10,8 @@
 
 #include "lorank/audit.h"
 
+#include "report/units.h"
+
 namespace lorank::report {
 
 // Width of the content column in CSS pixels: panels are laid out for it, and an SVG
@@ -30,8 +32,6 @@ std::string group_anchor(std::size_t index);
 
 // Numbers for people: non-finite values print as "—", never "nan"/"inf".
 std::string format_sig(double v, int digits = 3);  // 3 significant digits, 1.23e-05 style
-std::string format_count(std::uint64_t n);         // 1,234,567
-std::string format_bytes(std::uint64_t n);         // 3.1 MB (decimal units)
 std::string format_percent(double fraction);       // 12.3%
 
 // The i-th categorical colour (CSS hex) of the report's palette: one per module type,

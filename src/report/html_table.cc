@@ -91,7 +91,7 @@ std::string render_module_table(const AuditReport& report) {
       "<span class=\"js-only\">Click a column header to sort; type in the box to filter by "
       "name or type.</span></p><input id=\"filter\" class=\"noprint js-only\" type=\"search\" "
       "placeholder=\"filter modules\u2026\" aria-label=\"filter modules\">",
-      format_count(report.modules.size()));
+      report::grouped_count(report.modules.size()));
   if (report.modules.empty()) return out + "<p class=\"empty\">No LoRA modules.</p></section>\n";
   out += "<div class=\"tablewrap\"><table id=\"module-table\"><thead><tr>";
   for (const Column& c : kColumns) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lorank/resize.h"
+#include "report/units.h"
 
 namespace lorank {
 namespace {
@@ -28,9 +29,11 @@ std::string resize_table(const ResizeResult& r) {
                        m.zero ? "zero" : std::isfinite(m.condition) ? fmt::format("{:.3g}", m.condition) : "inf");
   }
   const ResizeTotals& t = r.totals;
-  out += fmt::format("\nparameters {} -> {} ({:.1f}%), bytes {} -> {}\n", t.params_before,
-                     t.params_after, t.params_before ? 100.0 * t.params_after / t.params_before : 0.0,
-                     t.bytes_before, t.bytes_after);
+  out += fmt::format("\n{} modules; LoRA parameters {} -> {} ({:.1f}%); tensors {} -> {}\n",
+                     r.modules.size(), report::short_count(t.params_before),
+                     report::short_count(t.params_after),
+                     t.params_before ? 100.0 * t.params_after / t.params_before : 0.0,
+                     report::human_bytes(t.bytes_before), report::human_bytes(t.bytes_after));
   return out;
 }
 
