@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "lorank/audit_report.h"
@@ -10,6 +11,16 @@
 
 namespace lorank {
 namespace {
+
+// `text` as one shell word: as is when it is plain, else in single quotes.
+std::string shell_quote(const std::string& text) {
+  const bool plain = !text.empty() && text.find_first_not_of(
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+,:=@%") == std::string::npos;
+  if (plain) return text;
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
 
 double percent(std::uint64_t part, std::uint64_t whole) {
   return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
@@ -119,6 +130,17 @@ std::string audit_table(const AuditReport& r) {
   out += view(r, true);
   out += "\nSuggested PEFT LoraConfig for the next run (keeps every module's scale):\n";
   out += r.suggested_config + "\n";
+  if (s.recommended_params < s.lora_params) {
+    // The same ranks now, without retraining (resize applies the same rule and snap).
+    const std::filesystem::path weights(r.path);
+    const bool folder = !r.config_path.empty();
+    const std::filesystem::path in = folder ? weights.parent_path() : weights;
+    std::filesystem::path resized = in;
+    resized.replace_filename(in.stem().string() + "-resized" + (folder ? "" : in.extension().string()));
+    out += fmt::format("\nOr right-size this adapter now, without retraining:\n  lorank resize {} --rule {}{} -o {}\n",
+                       shell_quote(in.string()), r.rule,
+                       r.snap == "none" ? "" : " --snap " + r.snap, shell_quote(resized.string()));
+  }
   return out;
 }
 

@@ -121,3 +121,37 @@ TEST(ResizeCli, KohyaFlagsAndSnap) {
 
 }  // namespace
 }  // namespace lorank
+
+namespace lorank {
+namespace {
+
+// The audit's closing suggestion is a working resize command that gives exactly the
+// audit's recommended ranks (untrained modules: rank 1 zero modules).
+TEST(ResizeCli, AuditSuggestsTheMatchingResize) {
+  lorank::testing::TempDir tmp;
+  const std::filesystem::path in = tmp / "my adapter";  // a space: the command is quoted
+  std::filesystem::copy(lorank::testing::shared_path("adapters/sd15-unet-peft-r4"), in);
+  const auto text = lorank::testing::run_lorank({"audit", in.string()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  const std::string marker = "  lorank resize ";
+  const std::size_t at = text.out.rfind(marker);
+  ASSERT_NE(at, std::string::npos) << text.out.substr(text.out.size() - 300);
+  const std::string command = text.out.substr(at + 2, text.out.find('\n', at) - at - 2);
+  // Run it through the shell, as a user pasting it would, with --json for the ranks.
+  const auto resized = lorank::testing::run_command(
+      {"/bin/sh", "-c", "PATH=\"$1:$PATH\" " + command + " --json", "sh",
+       std::filesystem::path(LORANK_CLI_PATH).parent_path().string()});
+  ASSERT_EQ(resized.exit_code, 0) << command << "\n" << resized.err;
+  EXPECT_TRUE(std::filesystem::exists(tmp / "my adapter-resized" / "adapter_config.json"));
+  const auto audit = lorank::testing::run_lorank({"audit", in.string(), "--json"});
+  ASSERT_EQ(audit.exit_code, 0);
+  const nlohmann::json a = nlohmann::json::parse(audit.out), r = nlohmann::json::parse(resized.out);
+  ASSERT_EQ(a["modules"].size(), r["modules"].size());
+  for (std::size_t i = 0; i < a["modules"].size(); ++i) {
+    const int want = a["modules"][i]["recommended_rank"].get<int>();
+    EXPECT_EQ(r["modules"][i]["new_rank"].get<int>(), std::max(want, 1)) << i;
+  }
+}
+
+}  // namespace
+}  // namespace lorank
