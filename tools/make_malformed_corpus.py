@@ -60,14 +60,17 @@ def gguf_kv_string(key, value):
     return gguf_string(key) + struct.pack("<I", 8) + gguf_string(value)
 
 
-def torch_zip(pickle_bytes, extra=None):
+def zip_bytes(entries):
+    """A stored ZIP of (name, bytes) entries with fixed timestamps (reproducible bytes)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pickle_bytes)
-        z.writestr("archive/version", "3\n")
-        for name, data in (extra or {}).items():
-            z.writestr(name, data)
+        for name, data in entries:
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
+
+
+def torch_zip(pickle_bytes):
+    return zip_bytes([("archive/data.pkl", pickle_bytes), ("archive/version", b"3\n")])
 
 
 def cases():
@@ -118,6 +121,13 @@ def cases():
     yield "st-no-lora-tensors.safetensors", safetensors(
         [("model.embed_tokens.weight", "F32", [2, 2], f32([1, 2, 3, 4]))])
 
+    kohya = [("lora_unet_x.lora_down.weight", "F32", [2, 3], f32([1, 2, 3, 4, 5, 7])),
+             ("lora_unet_x.lora_up.weight", "F32", [4, 2], f32([1, 0, 0, 1, 1, 1, 2, 3]))]
+    yield "kohya-alpha-nan.safetensors", safetensors(
+        kohya + [("lora_unet_x.alpha", "F32", [], f32([float("nan")]))])
+    yield "kohya-alpha-vector.safetensors", safetensors(
+        kohya + [("lora_unet_x.alpha", "F32", [2], f32([1.0, 2.0]))])
+
     weights = safetensors(GOOD)
     yield "peft-config-not-json/adapter_config.json", b"{\"r\": 2,"
     yield "peft-config-not-json/adapter_model.safetensors", weights
@@ -143,9 +153,20 @@ def cases():
         kvs=gguf_kv_string("general.architecture", "llama") + gguf_kv_string("general.type", "adapter"),
         n_kv=2, tensors=tensor_info, n_tensors=1, tail=b"\0" * 32)
 
+    def gguf_tensor_info(name, rows, cols, offset):  # F32, numpy (rows, cols)
+        return gguf_string(name) + struct.pack("<I", 2) + struct.pack("<QQ", cols, rows) + \
+            struct.pack("<I", 0) + struct.pack("<Q", offset)
+    infos = gguf_tensor_info("blk.0.attn_q.weight.lora_a", 2, 3, 0) + \
+        gguf_tensor_info("blk.0.attn_q.weight.lora_b", 4, 2, 32)
+    header = gguf(kvs=gguf_kv_string("general.architecture", "llama") +
+                  gguf_kv_string("general.type", "adapter") + gguf_kv_string("adapter.type", "lora") +
+                  gguf_string("adapter.lora.alpha") + struct.pack("<I", 6) + struct.pack("<f", float("nan")),
+                  n_kv=4, tensors=infos, n_tensors=2)
+    padding = b"\0" * (-len(header) % 32)
+    yield "gguf-alpha-nan.gguf", header + padding + f32([1] * 6) + b"\0" * 8 + f32([0.5] * 8)
+
     yield "bin-not-a-zip.bin", b"PK\x03\x04 this is not really a zip"
-    yield "bin-no-data-pkl.bin", (lambda: (lambda buf: (zipfile.ZipFile(buf, "w").writestr(
-        "archive/version", "3\n"), buf.getvalue())[1])(io.BytesIO()))()
+    yield "bin-no-data-pkl.bin", zip_bytes([("archive/version", b"3\n")])
     # GLOBAL 'os system' then a call: what a malicious pickle does; never executed.
     yield "bin-pickle-calls-os-system.bin", torch_zip(
         b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00echoq\x01\x85q\x02Rq\x03.")

@@ -174,8 +174,22 @@ void apply_gguf_scales(Adapter& a, const AdapterOptions& options) {
   }
 }
 
-// Pairs the factors among `a.tensors` and applies the format's scale rules.
+Result<Adapter> pair_and_scale(Adapter a, const AdapterOptions& options);
+
+// Pairs the factors among `a.tensors` and applies the format's scale rules; a scale that
+// is NaN/Inf (a kohya .alpha or GGUF adapter.lora.alpha of NaN/Inf, say) is a lying file.
 Result<Adapter> finish_adapter(Adapter a, const AdapterOptions& options) {
+  LORANK_ASSIGN_OR_RETURN(Adapter done, pair_and_scale(std::move(a), options));
+  for (const LoraModule& m : done.modules) {
+    if (!std::isfinite(m.scale)) {
+      return corruption("adapter file '{}': module '{}': scale is {} (alpha {}, {})",
+                        done.weights_path.string(), m.name, m.scale, m.alpha, m.scale_rule);
+    }
+  }
+  return done;
+}
+
+Result<Adapter> pair_and_scale(Adapter a, const AdapterOptions& options) {
   const fs::path& weights = a.weights_path;
   const adapter::KeyScheme scheme = adapter::detect_key_scheme(a.tensors);
   if (scheme == adapter::KeyScheme::kNone) {
