@@ -136,6 +136,10 @@ def cases():
     yield "peft-config-r-disagrees/adapter_config.json", json.dumps(
         dict(CONFIG, r=8, lora_alpha=16)).encode()
     yield "peft-config-r-disagrees/adapter_model.safetensors", weights
+    # fuzz_peft_config's one finding: libstdc++ compiles a regex recursively, once per term.
+    yield "peft-config-pattern-key-too-long/adapter_config.json", json.dumps(
+        dict(CONFIG, rank_pattern={"q" * 20000: 2})).encode()
+    yield "peft-config-pattern-key-too-long/adapter_model.safetensors", weights
     yield "peft-weights-truncated/adapter_config.json", json.dumps(CONFIG).encode()
     yield "peft-weights-truncated/adapter_model.safetensors", weights[:-7]
 

@@ -44,9 +44,11 @@ Result<bool> flag(const Json& obj, const char* key, const std::filesystem::path&
 }
 
 Status check_pattern_key(const std::string& key, const std::filesystem::path& path) {
-  try {
-    std::regex re("(.*\\.)?(" + key + ")$");
-  } catch (const std::regex_error&) {
+  if (key.size() > kMaxPatternKeyChars) {
+    return corruption("adapter config '{}': a pattern key of {} characters exceeds the limit of {}",
+                      path.string(), key.size(), kMaxPatternKeyChars);
+  }
+  if (!peft_key_regex(key)) {
     return corruption("adapter config '{}': pattern key '{}' is not a valid regular expression",
                       path.string(), key);
   }
@@ -54,6 +56,19 @@ Status check_pattern_key(const std::string& key, const std::filesystem::path& pa
 }
 
 }  // namespace
+
+std::optional<std::regex> peft_key_regex(const std::string& key) {
+  if (key.size() > kMaxPatternKeyChars) return std::nullopt;
+  try {
+    // PEFT: re.match(rf"(.*\.)?({key})$", name). libstdc++'s __polynomial selects its
+    // breadth-first executor: no backtracking, so no key can take exponential time or
+    // recurse once per character of a (file-controlled) module name.
+    return std::regex("(.*\\.)?(" + key + ")$",
+                      std::regex::ECMAScript | std::regex_constants::__polynomial);
+  } catch (const std::regex_error&) {
+    return std::nullopt;
+  }
+}
 
 Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesystem::path& path) {
   const Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -124,12 +139,10 @@ namespace lorank {
 Result<std::optional<double>> match_peft_pattern(
     const std::vector<std::pair<std::string, double>>& pattern, const std::string& module_path) {
   for (const auto& [key, value] : pattern) {
-    try {
-      // PEFT: re.match(rf"(.*\.)?({key})$", name): anchored at the start, `$` at the end.
-      if (std::regex_match(module_path, std::regex("(.*\\.)?(" + key + ")$"))) return std::optional<double>(value);
-    } catch (const std::regex_error&) {
-      return invalid_argument("pattern key '{}' is not a valid regular expression", key);
-    }
+    // Anchored at the start (regex_match), `$` at the end, as PEFT's re.match.
+    const std::optional<std::regex> re = adapter::peft_key_regex(key);
+    if (!re) return invalid_argument("pattern key '{}' is not a valid regular expression", key);
+    if (std::regex_match(module_path, *re)) return std::optional<double>(value);
   }
   return std::optional<double>();
 }

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
+#include <regex>
 #include <string>
 
 #include "lorank/adapter.h"
@@ -12,6 +14,14 @@ namespace lorank::adapter {
 
 // adapter_config.json files larger than this are refused (kCorruption) before reading.
 inline constexpr std::uintmax_t kMaxConfigBytes = 16u << 20;
+// Longest rank_pattern / alpha_pattern key (real keys are module paths, < 200 characters).
+// libstdc++ compiles a regex by recursing once per term, so an unbounded key is a stack
+// overflow (found by fuzz_peft_config).
+inline constexpr std::size_t kMaxPatternKeyChars = 1024;
+
+// The regex PEFT matches a pattern key with, re.match(rf"(.*\.)?({key})$", name), compiled
+// for polynomial-time matching; nullopt for an invalid or over-long key.
+std::optional<std::regex> peft_key_regex(const std::string& key);
 
 // Parses `text` (the content of `path`, named in messages). Missing keys take PEFT's
 // defaults. kCorruption: not JSON / not an object, r or a rank_pattern value not a positive

@@ -229,3 +229,25 @@ TEST(ModuleSpectra, RefuseNonFiniteWeightsNamingTheTensor) {
 
 }  // namespace
 }  // namespace lorank
+
+namespace lorank {
+namespace {
+
+// PEFT pattern keys are regexes from a downloaded file: a key built for catastrophic
+// backtracking must still match in polynomial time (this would take ~2^60 steps with a
+// backtracking matcher, i.e. hang), and a long module name must not recurse per character.
+TEST(PeftPatternMatching, HostileKeysAndNamesStayPolynomial) {
+  const std::string name = "base_model.model." + std::string(60, 'x');
+  Result<std::optional<double>> m = match_peft_pattern({{"(x+x+)+y", 2.0}}, name);
+  ASSERT_TRUE(m) << m.status().message();
+  EXPECT_FALSE(m->has_value());
+  const std::string long_name = "base_model.model.layers." + std::string(200000, 'a') + ".q_proj";
+  m = match_peft_pattern({{"q_proj", 3.0}}, long_name);
+  ASSERT_TRUE(m) << m.status().message();
+  EXPECT_EQ(m->value_or(0.0), 3.0);
+  EXPECT_EQ(match_peft_pattern({{std::string(5000, 'q'), 1.0}}, name).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace lorank
