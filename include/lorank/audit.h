@@ -17,7 +17,7 @@ namespace lorank {
 
 struct AuditModule {
   std::string name;         // as in the file (PEFT key prefix, kohya name, GGUF base tensor)
-  std::string short_name;   // for tables: common prefixes such as "base_model.model." dropped
+  std::string short_name;   // display_names(): for tables, unique, never cut inside a segment
   std::string module_type;  // the name without its layer prefix, e.g. "self_attn.q_proj"
   int layer = -1;           // the layer index in the name (blocks/layers/h/blk N), -1 if none
   ModuleKind kind = ModuleKind::kLinear;
@@ -70,7 +70,7 @@ struct AuditReport {
   std::string rule;                      // the rank rule used, e.g. "threshold:0.01"
   std::string snap;                      // "none", "vllm", "pow2"
   double tau = 1e-2;                     // τ of every module's metrics.threshold_rank
-  std::vector<AuditModule> modules;      // file order
+  std::vector<AuditModule> modules;      // natural order of name (module_names.h)
   std::vector<AuditTensor> passthrough;  // file order
   AuditSummary summary;
   // A PEFT LoraConfig for the next training run, as pretty JSON ready to paste: r (the most

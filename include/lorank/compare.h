@@ -95,9 +95,9 @@ struct AdapterComparison {
   CompareSide side = CompareSide::kLeft;
   std::optional<std::size_t> k;  // as requested
   double threshold_tau = 1e-2;
-  std::vector<ModuleComparison> modules;  // names in both, in A's file order
-  std::vector<std::string> only_in_a;     // listed, not compared (A's file order)
-  std::vector<std::string> only_in_b;     // (B's file order)
+  std::vector<ModuleComparison> modules;  // names in both, in natural order (module_names.h)
+  std::vector<std::string> only_in_a;     // listed, not compared (natural order)
+  std::vector<std::string> only_in_b;     // (natural order)
   CompareSummary summary;
 };
 

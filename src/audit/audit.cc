@@ -93,7 +93,7 @@ Result<AuditReport> run_audit(const Adapter& adapter, const AuditOptions& option
 
   std::vector<std::string> names;
   for (const LoraModule& m : adapter.modules) names.push_back(m.name);
-  const std::vector<std::string> shorts = short_names(names);
+  const std::vector<std::string> shorts = display_names(names);
 
   report.modules.reserve(adapter.modules.size());
   for (std::size_t i = 0; i < adapter.modules.size(); ++i) {
@@ -127,6 +127,12 @@ Result<AuditReport> run_audit(const Adapter& adapter, const AuditOptions& option
   fill_summary(adapter, report);
   add_warnings(options, report);
   report.suggested_config = suggested_config(adapter, report.modules, report.warnings);
+  // Every rendering lists modules in natural order (h.2 before h.10); sorted last, because
+  // the summary above pairs report.modules with adapter.modules by index.
+  std::vector<AuditModule> sorted;
+  sorted.reserve(report.modules.size());
+  for (std::size_t i : natural_order(names)) sorted.push_back(std::move(report.modules[i]));
+  report.modules = std::move(sorted);
   return report;
 }
 

@@ -6,6 +6,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "lorank/module_names.h"
+
 #include "adapter/widen_factor.h"
 #include "compare/directions.h"
 #include "compare/similarity.h"
@@ -164,6 +166,13 @@ Result<AdapterComparison> compare_adapters(const Adapter& a, const Adapter& b,
         format_name(a.format), a.modules.size(), a.modules.front().name, format_name(b.format),
         b.modules.size(), b.modules.front().name);
   }
+
+  // Natural order (h.2 before h.10), like every list of modules (module_names.h).
+  std::stable_sort(pairs.begin(), pairs.end(), [&](const auto& x, const auto& y) {
+    return natural_less(a.modules[x.first].name, a.modules[y.first].name);
+  });
+  std::stable_sort(c.only_in_a.begin(), c.only_in_a.end(), NaturalLess());
+  std::stable_sort(c.only_in_b.begin(), c.only_in_b.end(), NaturalLess());
 
   const std::size_t n = pairs.size();
   c.modules.resize(n);

@@ -4,15 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numbers>
 #include <nlohmann/json.hpp>
+
+#include "lorank/module_names.h"
 
 namespace lorank {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::string_view kPeftPrefix = "base_model.model.";
 constexpr std::size_t kMaxSparkline = 32;  // characters; longer diagonals are cut
 constexpr std::size_t kMaxListed = 5;      // unmatched names shown in the table
 
@@ -30,10 +32,23 @@ std::string side_description(CompareSide side) {
                                     : "right (input space: row space of A)";
 }
 
-// Tables drop PEFT's constant prefix; JSON keeps full names.
-std::string_view short_name(std::string_view name) {
-  return name.starts_with(kPeftPrefix) ? name.substr(kPeftPrefix.size()) : name;
-}
+// Tables show display_names (module_names.h) over every name they list, compared or not,
+// so one module has one name everywhere in the table; JSON keeps full names.
+class TableNames {
+ public:
+  explicit TableNames(const AdapterComparison& c) {
+    std::vector<std::string> all;
+    for (const ModuleComparison& m : c.modules) all.push_back(m.name);
+    all.insert(all.end(), c.only_in_a.begin(), c.only_in_a.end());
+    all.insert(all.end(), c.only_in_b.begin(), c.only_in_b.end());
+    const std::vector<std::string> shown = display_names(all);
+    for (std::size_t i = 0; i < all.size(); ++i) shown_.emplace(all[i], shown[i]);
+  }
+  const std::string& operator()(const std::string& name) const { return shown_.at(name); }
+
+ private:
+  std::map<std::string, std::string> shown_;
+};
 
 // One block character per value in [0, 1]: ▁ (< 1/8) … █ (≥ 7/8).
 std::string sparkline(const std::vector<double>& values) {
@@ -47,10 +62,10 @@ std::string sparkline(const std::vector<double>& values) {
   return s;
 }
 
-std::string listed(const std::vector<std::string>& names) {
+std::string listed(const std::vector<std::string>& names, const TableNames& short_name) {
   std::string s;
   for (std::size_t i = 0; i < std::min(names.size(), kMaxListed); ++i) {
-    s += (i ? ", " : "") + std::string(short_name(names[i]));
+    s += (i ? ", " : "") + short_name(names[i]);
   }
   if (names.size() > kMaxListed) s += fmt::format(", … ({} more)", names.size() - kMaxListed);
   return s;
@@ -124,6 +139,7 @@ std::string compare_table(const Adapter& a, const Adapter& b, const AdapterCompa
              : fmt::format("top-k overlap: phi(k,k) at k = min threshold rank (tau = {:g})\n\n",
                            c.threshold_tau);
   // φ(k, k) columns at k = 1, 2, 4, … up to the longest diagonal (at most 5 columns).
+  const TableNames short_name(c);
   std::size_t longest = 0;
   std::size_t width = 6;
   for (const ModuleComparison& m : c.modules) {
@@ -160,8 +176,8 @@ std::string compare_table(const Adapter& a, const Adapter& b, const AdapterCompa
     }
     out += "\n";
   }
-  if (!c.only_in_a.empty()) out += fmt::format("only in A ({}): {}\n", c.only_in_a.size(), listed(c.only_in_a));
-  if (!c.only_in_b.empty()) out += fmt::format("only in B ({}): {}\n", c.only_in_b.size(), listed(c.only_in_b));
+  if (!c.only_in_a.empty()) out += fmt::format("only in A ({}): {}\n", c.only_in_a.size(), listed(c.only_in_a, short_name));
+  if (!c.only_in_b.empty()) out += fmt::format("only in B ({}): {}\n", c.only_in_b.size(), listed(c.only_in_b, short_name));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "lorank/audit_report.h"
+#include "lorank/module_names.h"
 #include "lorank/text_chart.h"
 #include "report/units.h"
 
@@ -52,32 +53,36 @@ struct Group {
   }
 };
 
+// The "By module type" or "By layer" view. Layers are keyed by layer_group (the full path
+// up to the layer index), so down_blocks.1 and up_blocks.1, or encoder.block.3 and
+// decoder.block.3, stay apart; keys are shown as display_names, in natural order.
 std::string view(const AuditReport& r, bool by_layer) {
-  std::map<std::string, Group> groups;
-  std::map<int, Group> layers;
+  std::map<std::string, Group, NaturalLess> groups;
+  Group no_layer;
   for (const AuditModule& m : r.modules) {
-    if (by_layer) {
-      layers[m.layer].add(m);
+    const std::string key = by_layer ? layer_group(m.name) : m.module_type;
+    if (by_layer && key.empty()) {
+      no_layer.add(m);
     } else {
-      groups[m.module_type].add(m);
+      groups[key].add(m);
     }
   }
-  if (by_layer) {
-    for (const auto& [layer, g] : layers) groups.emplace(layer < 0 ? "(none)" : fmt::format("{:>5}", layer), g);
+  std::vector<std::string> keys;
+  for (const auto& [key, g] : groups) keys.push_back(key);
+  std::vector<std::string> shown = by_layer ? display_names(keys) : keys;
+  std::vector<const Group*> rows;
+  for (const auto& [key, g] : groups) rows.push_back(&g);
+  if (no_layer.modules > 0) {
+    shown.push_back("(none)");
+    rows.push_back(&no_layer);
   }
-  if (groups.size() <= 1 && by_layer) return "";  // one layer (or none): nothing to show
+  if (rows.size() <= 1 && by_layer) return "";  // one layer (or none): nothing to show
   std::size_t width = 6;
-  for (const auto& [key, g] : groups) width = std::max(width, key.size());
+  for (const std::string& key : shown) width = std::max(width, key.size());
   std::string out = fmt::format("\nBy {}:\n  {:<{}}  {:>7}  {:>4}  {:>5}  {:>8}  {:>9}\n",
                                 by_layer ? "layer" : "module type", by_layer ? "layer" : "type",
                                 width, "modules", "r", "mean", "rec", "untrained");
-  if (by_layer) {
-    for (const auto& [layer, g] : layers) {
-      out += g.row(layer < 0 ? "(none)" : fmt::format("{}", layer), width);
-    }
-  } else {
-    for (const auto& [key, g] : groups) out += g.row(key, width);
-  }
+  for (std::size_t i = 0; i < rows.size(); ++i) out += rows[i]->row(shown[i], width);
   return out;
 }
 
@@ -94,6 +99,8 @@ std::string csv_field(const std::string& s) {
 }  // namespace
 
 std::string audit_table(const AuditReport& r) {
+  // Names are shown whole (never cut: the cut part may be what tells two modules apart);
+  // a name longer than the column cap pushes its own row out instead.
   std::size_t width = 6;
   for (const AuditModule& m : r.modules) width = std::max(width, m.short_name.size());
   width = std::min<std::size_t>(width, 60);
@@ -103,8 +110,7 @@ std::string audit_table(const AuditReport& r) {
                      width, "r", fmt::format("t{:g}", r.tau), "e90", "e99", "H-rank", "rec",
                      "sigma_1", "log-spectrum");
   for (const AuditModule& m : r.modules) {
-    std::string name = m.short_name.size() > width ? "…" + m.short_name.substr(m.short_name.size() - width + 1)
-                                                   : m.short_name;
+    const std::string& name = m.short_name;
     if (m.metrics.untrained) {
       out += fmt::format("{:<{}}  {:>4}  {:>4}  {:>4}  {:>4}  {:>6}  {:>4}  {:>10}  {}\n", name,
                          width, m.rank, 0, 0, 0, "0", 0, "0", "untrained (all zero)");

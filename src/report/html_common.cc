@@ -21,15 +21,9 @@ std::vector<TypeGroup> group_by_type(const AuditReport& report) {
     g.modules.push_back(&m);
     if (m.metrics.untrained) ++g.untrained;
   }
-  // Layer order reads naturally in small multiples; stable keeps file order within a layer.
-  for (TypeGroup& g : groups) {
-    std::stable_sort(g.modules.begin(), g.modules.end(),
-                     [](const AuditModule* a, const AuditModule* b) {
-                       const long la = a->layer < 0 ? (1L << 40) : a->layer;
-                       const long lb = b->layer < 0 ? (1L << 40) : b->layer;
-                       return la < lb;
-                     });
-  }
+  // report.modules is in natural order of name (module_names.h), so a group lists
+  // down_blocks.0 … mid_block … up_blocks.3, or layers.0, layers.1, … layers.10, in order;
+  // sorting by the bare layer number would interleave down_blocks.1 with up_blocks.1.
   return groups;
 }
 

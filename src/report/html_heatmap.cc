@@ -5,14 +5,21 @@
 #include <cmath>
 #include <map>
 
+#include "lorank/module_names.h"
 #include "report/html_sections.h"
 #include "report/svg.h"
 
 namespace lorank::report {
 namespace {
 
-constexpr int kNoLayer = -1;
-constexpr double kLabelWidth = 70.0;    // row labels ("layer 31", "no layer")
+// Rows are layer groups (module_names.h: layer_group), so SD's down_blocks.1 and up_blocks.1,
+// or T5's encoder.block.3 and decoder.block.3, get rows of their own; "" is "no layer".
+struct Row {
+  std::string key;    // layer_group, "" for modules without a layer
+  std::string label;  // its display name
+};
+constexpr double kLabelWidth = 120.0;   // row labels ("down_blocks.2", "layers.31", "no layer")
+constexpr std::size_t kLabelChars = 19;
 constexpr double kHeaderHeight = 104.0; // rotated column labels
 constexpr double kRightPad = 110.0;     // room for the last rotated label
 constexpr double kMinCell = 12.0, kMaxCell = 76.0;
@@ -24,12 +31,8 @@ struct Cell {
   std::vector<const AuditModule*> members;
 };
 
-std::string row_label(int layer) {
-  return layer == kNoLayer ? "no layer" : fmt::format("layer {}", layer);
-}
-
-std::string cell_tooltip(const std::string& type, int layer, const Cell& c) {
-  std::string t = fmt::format("{} \u00b7 {}\n", row_label(layer), type);
+std::string cell_tooltip(const std::string& type, const Row& row, const Cell& c) {
+  std::string t = fmt::format("{} \u00b7 {}\n", row.label, type);
   if (c.untrained == c.modules) {
     t += fmt::format("untrained (r={})", c.max_r);
   } else {
@@ -45,8 +48,9 @@ std::string cell_tooltip(const std::string& type, int layer, const Cell& c) {
 // One heatmap block for columns [c0, c1) of the groups (blocks keep cells readable when an
 // adapter has more module types than fit across the page).
 std::string render_block(const std::vector<TypeGroup>& groups, std::size_t c0, std::size_t c1,
-                         const std::vector<int>& layers,
-                         const std::map<std::pair<int, std::size_t>, Cell>& cells, int kmax) {
+                         const std::vector<Row>& layers,
+                         const std::map<std::pair<std::string, std::size_t>, Cell>& cells,
+                         int kmax) {
   const std::size_t cols = c1 - c0;
   const double cw = std::clamp((kContentWidth - kLabelWidth - kRightPad) / static_cast<double>(cols),
                                kMinCell, kMaxCell);
@@ -63,10 +67,10 @@ std::string render_block(const std::vector<TypeGroup>& groups, std::size_t c0, s
   }
   for (std::size_t r = 0; r < layers.size(); ++r) {
     const double y = kHeaderHeight + static_cast<double>(r) * rh;
-    if (r % label_every == 0) svg.text(kLabelWidth - 6, y + rh / 2 + 3.5, row_label(layers[r]), "hr", "end");
+    if (r % label_every == 0) svg.text(kLabelWidth - 6, y + rh / 2 + 3.5, shorten(layers[r].label, kLabelChars, true), "hr", "end");
     for (std::size_t c = c0; c < c1; ++c) {
       const double x = kLabelWidth + static_cast<double>(c - c0) * cw;
-      const auto it = cells.find({layers[r], c});
+      const auto it = cells.find({layers[r].key, c});
       if (it == cells.end()) {
         svg.rect(x + 0.5, y + 0.5, cw - 1, rh - 1, "hempty");
         continue;
@@ -119,12 +123,12 @@ std::string render_heatmap(const AuditReport& report, const std::vector<TypeGrou
       "(the highest k when several modules share a cell; hover for names). Modules without "
       "a layer index are in the <i>no layer</i> row.</p>";
   if (groups.empty()) return out + "<p class=\"empty\">No LoRA modules.</p></section>\n";
-  std::map<std::pair<int, std::size_t>, Cell> cells;
-  std::vector<int> layers;
+  std::map<std::pair<std::string, std::size_t>, Cell> cells;
+  std::vector<std::string> keys;
   int kmax = 0;
   for (std::size_t c = 0; c < groups.size(); ++c) {
     for (const AuditModule* m : groups[c].modules) {
-      const int layer = m->layer < 0 ? kNoLayer : m->layer;
+      const std::string layer = layer_group(m->name);
       Cell& cell = cells[{layer, c}];
       ++cell.modules;
       cell.members.push_back(m);
@@ -137,15 +141,17 @@ std::string render_heatmap(const AuditReport& report, const std::vector<TypeGrou
       // Colour by k relative to the largest current rank: "how much of r is used" reads the
       // same across adapters, and a uniform k (planted rank) is not all-black.
       kmax = std::max({kmax, m->recommended_rank, static_cast<int>(m->rank)});
-      layers.push_back(layer);
+      keys.push_back(layer);
     }
   }
-  std::sort(layers.begin(), layers.end());
-  layers.erase(std::unique(layers.begin(), layers.end()), layers.end());
-  if (!layers.empty() && layers.front() == kNoLayer) {  // "no layer" reads best last
-    layers.erase(layers.begin());
-    layers.push_back(kNoLayer);
-  }
+  std::sort(keys.begin(), keys.end(), NaturalLess());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  const bool no_layer = !keys.empty() && keys.front().empty();  // "" sorts first
+  if (no_layer) keys.erase(keys.begin());
+  const std::vector<std::string> labels = display_names(keys);
+  std::vector<Row> layers;
+  for (std::size_t i = 0; i < keys.size(); ++i) layers.push_back({keys[i], labels[i]});
+  if (no_layer) layers.push_back({"", "no layer"});  // reads best last
   const std::size_t per_block = static_cast<std::size_t>(
       (kContentWidth - kLabelWidth - kRightPad) / kMinCell);
   out += "<div class=\"heatwrap\">";

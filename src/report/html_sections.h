@@ -18,8 +18,8 @@ namespace lorank::report {
 // wider than its container scales down (the page stays usable at 1280 px and in print).
 inline constexpr double kContentWidth = 1200.0;
 
-// Modules of one module_type, in order of first appearance in the file; within a group,
-// by layer (no-layer modules last), then file order.
+// Modules of one module_type, in order of first appearance in report.modules (natural order
+// of name, module_names.h), and in that order within a group.
 struct TypeGroup {
   std::string type;  // module_type, or "(no type)" when empty
   std::vector<const AuditModule*> modules;

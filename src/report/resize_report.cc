@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "lorank/module_names.h"
 #include "lorank/resize.h"
 #include "report/units.h"
 
@@ -16,13 +17,18 @@ nlohmann::ordered_json finite(double v) {
 }  // namespace
 
 std::string resize_table(const ResizeResult& r) {
+  // The audit's naming: display names, whole, in natural order (module_names.h).
+  std::vector<std::string> names;
+  for (const ResizeModule& m : r.modules) names.push_back(m.name);
+  const std::vector<std::string> shown = display_names(names);
   std::size_t width = 6;
-  for (const ResizeModule& m : r.modules) width = std::max(width, m.name.size());
-  width = std::min<std::size_t>(width, 70);
+  for (const std::string& name : shown) width = std::max(width, name.size());
+  width = std::min<std::size_t>(width, 60);
   std::string out = fmt::format("{:<{}}  {:>9}  {:>9}  {:>10}  {:>9}\n", "module", width, "rank",
                                 "energy", "rel. error", "s1/sk");
-  for (const ResizeModule& m : r.modules) {
-    const std::string name = m.name.size() > width ? "…" + m.name.substr(m.name.size() - width + 1) : m.name;
+  for (std::size_t i : natural_order(names)) {
+    const ResizeModule& m = r.modules[i];
+    const std::string& name = shown[i];
     out += fmt::format("{:<{}}  {:>9}  {:>9.5f}  {:>10.2e}  {:>9}\n", name, width,
                        fmt::format("{} -> {}", m.old_rank, m.new_rank), m.retained_energy,
                        m.relative_error,
@@ -40,7 +46,10 @@ std::string resize_table(const ResizeResult& r) {
 std::string resize_json(const ResizeResult& r) {
   nlohmann::ordered_json j;
   j["modules"] = nlohmann::ordered_json::array();
-  for (const ResizeModule& m : r.modules) {
+  std::vector<std::string> names;  // full names, in natural order like every other list
+  for (const ResizeModule& m : r.modules) names.push_back(m.name);
+  for (std::size_t i : natural_order(names)) {
+    const ResizeModule& m = r.modules[i];
     j["modules"].push_back({{"name", m.name},
                             {"old_rank", m.old_rank},
                             {"new_rank", m.new_rank},

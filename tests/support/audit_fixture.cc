@@ -18,7 +18,7 @@ AuditModule make_module(const std::string& name, std::vector<double> sv, std::si
                         std::size_t in, std::size_t rank) {
   AuditModule m;
   m.name = name;
-  m.short_name = short_names({name}).front();
+  m.short_name = display_names({name}).front();
   m.layer = layer_index(name);
   m.module_type = module_type(name);
   m.rank = rank ? rank : sv.size();
