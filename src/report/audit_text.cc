@@ -103,7 +103,7 @@ std::string audit_table(const AuditReport& r) {
   // a name longer than the column cap pushes its own row out instead.
   std::size_t width = 6;
   for (const AuditModule& m : r.modules) width = std::max(width, m.short_name.size());
-  width = std::min<std::size_t>(width, 60);
+  width = std::min<std::size_t>(width, 96);  // a longer (odd) name pushes only its row out
   std::string out = fmt::format("{} ({}, {}) — rule {}{}\n\n", r.path, r.format, r.container, r.rule,
                                 r.snap == "none" ? "" : ", snapped to " + r.snap);
   out += fmt::format("{:<{}}  {:>4}  {:>4}  {:>4}  {:>4}  {:>6}  {:>4}  {:>10}  {}\n", "module",

@@ -23,7 +23,7 @@ std::string resize_table(const ResizeResult& r) {
   const std::vector<std::string> shown = display_names(names);
   std::size_t width = 6;
   for (const std::string& name : shown) width = std::max(width, name.size());
-  width = std::min<std::size_t>(width, 60);
+  width = std::min<std::size_t>(width, 96);  // a longer (odd) name pushes only its row out
   std::string out = fmt::format("{:<{}}  {:>9}  {:>9}  {:>10}  {:>9}\n", "module", width, "rank",
                                 "energy", "rel. error", "s1/sk");
   for (std::size_t i : natural_order(names)) {

@@ -44,8 +44,10 @@ TEST(CompareCases, UntrainedModuleIsNullNeverNan) {
   Result<AdapterComparison> got = compare_adapters(a, b);
   ASSERT_TRUE(got) << got.error().message();
   ASSERT_EQ(got->modules.size(), 3u);
-  EXPECT_TRUE(got->modules[0].top_k_overlap);
-  for (std::size_t i : {1, 2}) {
+  // Natural order of name (module_names.h), not file order: k, q, v.
+  ASSERT_EQ(got->modules[1].name, "base_model.model.q");
+  EXPECT_TRUE(got->modules[1].top_k_overlap);
+  for (std::size_t i : {0, 2}) {
     const ModuleComparison& m = got->modules[i];
     EXPECT_FALSE(m.top_k_overlap) << m.name;
     EXPECT_TRUE(m.phi.empty()) << m.name;
@@ -54,8 +56,8 @@ TEST(CompareCases, UntrainedModuleIsNullNeverNan) {
   EXPECT_EQ(got->summary.null_count, 2u);
   EXPECT_NEAR(*got->summary.mean_top_k_overlap, 1.0, 1e-12);
   const nlohmann::json j = nlohmann::json::parse(compare_json(a, b, *got));
-  EXPECT_TRUE(j["modules"][1]["top_k_overlap"].is_null());
-  EXPECT_EQ(j["modules"][1]["phi"].size(), 0u);
+  EXPECT_TRUE(j["modules"][0]["top_k_overlap"].is_null());
+  EXPECT_EQ(j["modules"][0]["phi"].size(), 0u);
 }
 
 TEST(CompareCases, ModulesInOneAdapterOnlyAreListed) {
