@@ -52,39 +52,68 @@ std::string demo_table(const DemoResult& result) {
   return out;
 }
 
+// Every sentence of the reading follows the numbers it speaks of: with --noise 0 there is no
+// noise floor to fit (the threshold is 1e-3·σ₁ of the target), a rank at or below the
+// target's strong directions is never "over-allocated", and the closing sentence about extra
+// rank is said only when some finite row has more rank than the target needs.
 std::string demo_reading(const DemoResult& result) {
+  const bool noisy = result.params.noise > 0.0;
+  const char* above_what = noisy ? "above the noise floor" : "above 1e-3 of sigma_1 (no noise)";
   const int k_eff = directions_above_noise(result.target_spectrum, result.noise_floor);
-  std::string out = fmt::format(
-      "\nReading (target: {}x{}, true rank {}, {} directions above the noise floor):\n",
-      result.params.dim, result.params.dim, result.params.true_rank, k_eff);
+  std::string out = fmt::format("\nReading (target: {}x{}, true rank {}, {} directions {}):\n",
+                                result.params.dim, result.params.dim, result.params.true_rank,
+                                k_eff, above_what);
+  bool over_allocated = false, fitted = false;
   for (const DemoRow& row : result.rows) {
     const int above = directions_above_noise(row.singular_values, result.noise_floor);
     if (!std::isfinite(row.rel_err)) {
       out += fmt::format("  r = {}: diverged (lr too large for this target's scale)\n", row.rank);
-    } else if (row.rank < k_eff) {
+      continue;
+    }
+    fitted = true;
+    if (row.rank < k_eff) {
       out += fmt::format(
           "  r = {}: under-fits: {} < {} strong directions; rel err {:.4f} "
           "(best possible at this rank: {:.4f})\n",
           row.rank, row.rank, k_eff, row.rel_err, row.optimal_rel_err);
-    } else if (row.rank == k_eff) {
-      out += fmt::format("  r = {}: fits: {} directions above the noise floor; rel err {:.4f} "
-                         "(best possible: {:.4f})\n",
-                         row.rank, above, row.rel_err, row.optimal_rel_err);
-    } else {
-      const std::size_t extra_begin = static_cast<std::size_t>(std::max(above, 0));
-      const double hi = extra_begin < row.singular_values.size() ? row.singular_values[extra_begin] : 0.0;
-      const double lo = row.singular_values.empty() ? 0.0 : row.singular_values.back();
-      out += fmt::format(
-          "  r = {}: over-allocated: still {} directions above the noise floor; the other {} "
-          "sit at {:.3f} .. {:.3f}, noise-floor scale; rel err {:.4f} (best possible: {:.4f})\n",
-          row.rank, above, row.singular_values.size() - extra_begin, hi, lo, row.rel_err,
-          row.optimal_rel_err);
+      continue;
     }
+    const std::size_t extra_begin = static_cast<std::size_t>(std::max(above, 0));
+    const std::size_t extra =
+        row.singular_values.size() > extra_begin ? row.singular_values.size() - extra_begin : 0;
+    if (row.rank == k_eff || extra == 0) {
+      out += fmt::format("  r = {}: fits: {} directions {}; rel err {:.4f} (best possible: {:.4f})\n",
+                         row.rank, above, above_what, row.rel_err, row.optimal_rel_err);
+      continue;
+    }
+    over_allocated = true;
+    const double hi = row.singular_values[extra_begin];
+    const double lo = row.singular_values.back();
+    out += fmt::format(
+        "  r = {}: over-allocated: still {} directions {}; the other {} sit at {:.3f} .. {:.3f}, "
+        "{}; rel err {:.4f} (best possible: {:.4f})\n",
+        row.rank, above, above_what, extra, hi, lo, noisy ? "noise-floor scale" : "near zero",
+        row.rel_err, row.optimal_rel_err);
   }
-  out += fmt::format("  noise floor: top singular values of the noise matrix itself: {}\n",
-                     join_values(result.noise_floor, kTableValues));
-  out += "  Extra rank does not add directions: it fits the noise, converging toward the "
-         "noise floor.\n";
+  if (noisy) {
+    out += fmt::format("  noise floor: top singular values of the noise matrix itself: {}\n",
+                       join_values(result.noise_floor, kTableValues));
+  } else {
+    out += "  noise floor: none (--noise 0): the target is exactly rank " +
+           fmt::format("{}", result.params.true_rank) + "\n";
+  }
+  if (!fitted) {
+    out += "  Every run diverged: lower --lr to read the ranks.\n";
+  } else if (!over_allocated) {
+    out += fmt::format("  No allocated rank exceeds the target's {} strong directions, so none "
+                       "has extra rank to spend.\n", k_eff);
+  } else if (noisy) {
+    out += "  Extra rank does not add directions: it fits the noise, converging toward the "
+           "noise floor.\n";
+  } else {
+    out += "  Extra rank does not add directions: with no noise there is nothing more to fit, "
+           "and the extra directions stay near zero.\n";
+  }
   return out;
 }
 

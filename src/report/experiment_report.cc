@@ -28,28 +28,61 @@ std::string grid(const SweepResult& r, const char* title, double SweepCell::*fie
   return out;
 }
 
+// The sweep's reading, each clause said only when the cells support it: cells with r < k
+// cannot fit; cells with r >= k either reach their optimum ("the error falls sharply at
+// r = k and barely moves above it") or do not, and then the reading says how far they stay.
+std::string sweep_reading(const SweepResult& r) {
+  int under = 0, fitting = 0, fitting_optimal = 0, at_optimum = 0, total = 0, diverged = 0;
+  double worst_gap = 0.0;
+  for (const SweepCell& c : r.cells) {
+    if (!std::isfinite(c.rel_err)) {
+      ++diverged;
+      continue;
+    }
+    ++total;
+    const double gap = c.rel_err - c.optimal_rel_err;
+    const bool optimal = gap <= 0.01 * std::max(c.optimal_rel_err, 1e-3) + 1e-4;
+    at_optimum += optimal ? 1 : 0;
+    if (c.rank < c.true_rank) {
+      ++under;
+    } else {
+      ++fitting;
+      fitting_optimal += optimal ? 1 : 0;
+      worst_gap = std::max(worst_gap, std::abs(gap));
+    }
+  }
+  const std::string diverged_note =
+      diverged ? fmt::format(" ({} diverged cells left out: lr too large)", diverged) : "";
+  if (total == 0) return "\nReading: every cell diverged (lr too large); nothing to read.\n";
+  std::string out = "\nReading: ";
+  out += under ? fmt::format("{} of {} cells have r < k and cannot fit the signal (their optimum "
+                             "is already large); ", under, total)
+               : std::string("no cell has r < k; ");
+  out += fmt::format("{} of {} cells reach their Eckart–Young optimum to 1%", at_optimum, total);
+  if (fitting == 0) {
+    out += "; no cell has r >= k, so none can fit the signal";
+  } else {
+    if (fitting_optimal == fitting) {
+      out += fmt::format("; {} within 1% of its optimum (largest gap {:.4f})",
+                         under ? "the error falls sharply at r = k and, from there on, stays"
+                               : "every cell with r >= k stays",
+                         worst_gap);
+    } else {
+      out += fmt::format("; {} of the {} cells with r >= k stay above their optimum (largest gap "
+                         "{:.4f}), so the error has not settled at r = k",
+                         fitting - fitting_optimal, fitting, worst_gap);
+    }
+  }
+  return out + diverged_note + ".\n";
+}
+
 }  // namespace
 
 std::string sweep_table(const SweepResult& r) {
   std::string out = grid(r, "final rel. error ‖T − B·A‖_F / ‖T‖_F", &SweepCell::rel_err);
   out += '\n';
   out += grid(r, "Eckart–Young optimum (best any rank-r matrix can do)", &SweepCell::optimal_rel_err);
-  // The reading: where does the error stop improving? Compare each cell with the optimum.
-  int under = 0, at_optimum = 0, total = 0;
-  double worst_gap = 0.0;
-  for (const SweepCell& c : r.cells) {
-    if (!std::isfinite(c.rel_err)) continue;
-    ++total;
-    if (c.rank < c.true_rank) ++under;
-    const double gap = c.rel_err - c.optimal_rel_err;
-    worst_gap = std::max(worst_gap, std::abs(gap));
-    if (gap <= 0.01 * std::max(c.optimal_rel_err, 1e-3) + 1e-4) ++at_optimum;
-  }
-  out += fmt::format(
-      "\nReading: {} of {} cells have r < k and cannot fit the signal (their optimum is already "
-      "large); {} of {} cells reach their Eckart–Young optimum to 1%; the error falls sharply at "
-      "r = k and barely moves above it (largest gap to the optimum {:.4f}).\n",
-      under, total, at_optimum, total, worst_gap);
+  out += sweep_reading(r);
   out += fmt::format("dim {}, steps {}, lr {}, noise {}, seed {}, init-seed {}; {:.2f} s\n",
                      r.params.dim, r.params.steps, r.params.lr, r.params.noise, r.params.seed,
                      r.params.init_seed, r.seconds);
@@ -90,6 +123,68 @@ nlohmann::ordered_json numbers(const std::vector<double>& v) {
   return a;
 }
 
+// How a number moved, in words that match it.
+std::string moved(double from, double to) {
+  if (!std::isfinite(from) || !std::isfinite(to)) return "is not finite";
+  if (to < from) return "falls";
+  if (to > from) return "rises";
+  return "stays";
+}
+
+// The noise experiment's reading. Its conclusion, that the extra directions fit the noise
+// and not the task, is drawn only when the numbers show it: there is noise, the highest rank
+// exceeds the true rank, the training error falls while the held-out error or the distance
+// to the signal rises. The trailing directions "learn the noise" only if they grow.
+std::string noise_reading(const NoiseResult& r, const NoiseRun* lo, const NoiseRun* hi) {
+  const NoiseParams& p = r.params;
+  if (!lo || !hi) return "\nReading: no run recorded a trace; nothing to read.\n";
+  if (lo == hi) {
+    return fmt::format("\nReading: one rank only (r = {}); give two or more --ranks to compare "
+                       "what extra rank learns.\n", lo->rank);
+  }
+  const NoisePoint& a = lo->trace.back();
+  const NoisePoint& b = hi->trace.back();
+  std::string out = fmt::format(
+      "\nReading: from r = {} to r = {} the training error {} {:.5f} -> {:.5f}, the held-out "
+      "error {} {:.5f} -> {:.5f} and the distance to the true signal {} {:.5f} -> {:.5f}",
+      lo->rank, hi->rank, moved(a.train_err, b.train_err), a.train_err, b.train_err,
+      moved(a.held_out_err, b.held_out_err), a.held_out_err, b.held_out_err,
+      moved(a.signal_err, b.signal_err), a.signal_err, b.signal_err);
+  const bool noisy = p.noise > 0.0;
+  const bool over = hi->rank > p.true_rank;
+  const bool overfits = b.train_err < a.train_err &&
+                        (b.held_out_err > a.held_out_err || b.signal_err > a.signal_err);
+  if (!noisy) {
+    out += ": with no noise (--noise 0) there is nothing but the signal to fit.\n";
+  } else if (!over) {
+    out += fmt::format(": no rank here exceeds the true rank {}, so none has extra directions "
+                       "to spend on the noise.\n", p.true_rank);
+  } else if (overfits) {
+    out += ": the extra directions fit this draw of the noise, not the task.\n";
+  } else {
+    out += ": the extra rank does not make the fit worse on fresh noise here.\n";
+  }
+  const std::vector<double>& first = hi->trace.front().trailing;
+  const std::vector<double>& last = hi->trace.back().trailing;
+  if (over && !first.empty() && !last.empty()) {
+    const std::string growth = fmt::format(
+        "At r = {} the directions beyond k = {} {} from {:.3f} (step {}) to {:.3f} (step {})",
+        hi->rank, p.true_rank, last.front() > first.front()   ? "grow"
+        : last.front() < first.front() ? "shrink"
+                                       : "stay",
+        first.front(), hi->trace.front().step, last.front(), hi->trace.back().step);
+    if (noisy && !r.noise_floor.empty() && last.front() > first.front()) {
+      out += growth + fmt::format(", toward the noise matrix's own top singular values ({:.3f}, "
+                                  "...): they are not driven to zero, they slowly learn the "
+                                  "noise.\n", r.noise_floor.front());
+    } else {
+      out += growth + (noisy ? ": they do not learn the noise in these steps.\n"
+                             : ": with no noise there is nothing for them to learn.\n");
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string noise_table(const NoiseResult& r) {
@@ -117,24 +212,7 @@ std::string noise_table(const NoiseResult& r) {
     if (!lo || run.rank < lo->rank) lo = &run;
     if (!hi || run.rank > hi->rank) hi = &run;
   }
-  if (lo && hi && lo != hi) {
-    const NoisePoint& a = lo->trace.back();
-    const NoisePoint& b = hi->trace.back();
-    out += fmt::format(
-        "\nReading: from r = {} to r = {} the training error falls {:.5f} -> {:.5f} but the "
-        "held-out error goes {:.5f} -> {:.5f} and the distance to the true signal {:.5f} -> "
-        "{:.5f}: the extra directions fit this draw of the noise, not the task.\n",
-        lo->rank, hi->rank, a.train_err, b.train_err, a.held_out_err, b.held_out_err,
-        a.signal_err, b.signal_err);
-    if (!hi->trace.front().trailing.empty() && !hi->trace.back().trailing.empty() && !r.noise_floor.empty()) {
-      out += fmt::format(
-          "At r = {} the directions beyond k = {} grow from {:.3f} (step {}) to {:.3f} (step {}), "
-          "toward the noise matrix's own top singular values ({:.3f}, ...): they are not driven "
-          "to zero, they slowly learn the noise.\n",
-          hi->rank, p.true_rank, hi->trace.front().trailing.front(), hi->trace.front().step,
-          hi->trace.back().trailing.front(), hi->trace.back().step, r.noise_floor.front());
-    }
-  }
+  out += noise_reading(r, lo, hi);
   out += fmt::format("dim {}, true rank {}, steps {}, lr {}, noise {}, seed {}; {:.2f} s\n", p.dim,
                      p.true_rank, p.steps, p.lr, p.noise, p.seed, r.seconds);
   return out;
@@ -220,7 +298,12 @@ std::string scaling_table(const ScalingResult& r) {
   out += "\nReading:\n";
   for (Optimizer opt : {Optimizer::kAdam, Optimizer::kGradientDescent}) {
     for (ScaleRule rule : p.rules) {
-      std::string verdict = "no learning rate fits both the smallest fitting rank and the largest";
+      // With one rank there is no "smallest fitting rank and the largest" to compare.
+      std::string verdict =
+          p.ranks.size() < 2
+              ? fmt::format("one rank only (r = {}): give two or more --ranks to compare speeds",
+                            p.ranks.empty() ? 0 : p.ranks.front())
+              : "no learning rate fits both the smallest fitting rank and the largest";
       for (double lr : opt == Optimizer::kAdam ? p.adam_lrs : p.sgd_lrs) {
         const ScalingRun* first = nullptr;
         const ScalingRun* last = nullptr;
@@ -283,25 +366,60 @@ std::string scaling_json(const ScalingResult& r) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// φ(k,k) this close to 1 is "the same subspace" in the reading; below it, the reading says
+// the subspaces differ instead of claiming they coincide.
+constexpr double kCoincide = 0.9;
+
+std::string similarity_reading(const SimilarityResult& r) {
+  const SimilarityParams& p = r.params;
+  double worst = 1.0;
+  std::size_t finite = 0, diverged = 0;
+  for (const SimilarityRow& row : r.rows) {
+    const double top = row.diagonal.empty() ? std::nan("") : row.diagonal.back();
+    if (!std::isfinite(top)) {
+      ++diverged;
+      continue;
+    }
+    ++finite;
+    worst = std::min(worst, top);
+  }
+  const char* side = p.right ? "right (input-side)" : "left (output-side)";
+  if (finite == 0) return "\nReading: every fit diverged (lr too large); nothing to read.\n";
+  std::string out;
+  if (worst >= kCoincide) {
+    out = fmt::format(
+        "\nReading: the top-k {} singular directions learned at r = k and at r = {}·k coincide "
+        "(every φ(k,k) ≥ {:.6f}; unrelated subspaces would give k/dim): extra rank does not "
+        "change what is learned, it only adds directions {} (Hu et al. 2022, §7.2)",
+        side, p.factor, worst, p.noise > 0.0 ? "at the noise floor" : "near zero (no noise)");
+  } else {
+    out = fmt::format(
+        "\nReading: the top-k {} singular directions learned at r = k and at r = {}·k differ "
+        "(the lowest φ(k,k) is {:.6f}, below {}; unrelated subspaces would give k/dim): here the "
+        "extra rank changes what is learned",
+        side, p.factor, worst, kCoincide);
+  }
+  if (diverged) out += fmt::format("; {} diverged fit(s) left out", diverged);
+  return out + ".\n";
+}
+
+}  // namespace
+
 std::string similarity_table(const SimilarityResult& r) {
   const SimilarityParams& p = r.params;
   std::string out = fmt::format("{:>4}  {:>9}  {:>10}  {:>11}  {:>8}  {}\n", "k", "r vs r'",
                                 "phi(k,k)", "1-phi(k,k)", "chance", "phi(i,i), i = 1..k");
-  double worst = 1.0;
   for (const SimilarityRow& row : r.rows) {
     std::string diag;
     for (double v : row.diagonal) diag += fmt::format(" {:.6f}", v);
     const double top = row.diagonal.empty() ? 0.0 : row.diagonal.back();
-    worst = std::min(worst, top);
     out += fmt::format("{:>4}  {:>9}  {:>10.6f}  {:>11.2e}  {:>8.4f} {}\n", row.true_rank,
                        fmt::format("{} vs {}", row.rank_small, row.rank_large), top, 1.0 - top,
                        row.chance, diag);
   }
-  out += fmt::format(
-      "\nReading: the top-k {} singular directions learned at r = k and at r = {}·k coincide "
-      "(every φ(k,k) ≥ {:.6f}; unrelated subspaces would give k/dim): extra rank does not change "
-      "what is learned, it only adds directions at the noise floor (Hu et al. 2022, §7.2).\n",
-      p.right ? "right (input-side)" : "left (output-side)", p.factor, worst);
+  out += similarity_reading(r);
   out += fmt::format("dim {}, steps {}, lr {}, noise {}, seed {}; {:.2f} s\n", p.dim, p.steps, p.lr,
                      p.noise, p.seed, r.seconds);
   return out;
