@@ -3,6 +3,7 @@
 // T5's encoder/decoder apart. Run on real adapters from ../shared.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -122,6 +123,24 @@ TEST(NamingCli, ResizeAndCompareUseTheAuditsNames) {
   const auto compare = run_lorank({"compare", adapter, adapter});
   ASSERT_EQ(compare.exit_code, 0) << compare.err;
   EXPECT_EQ(first_words(compare.out, "h."), audit_rows);
+}
+
+TEST(NamingCli, HtmlHeatmapRowsAreLayerGroupsInNaturalOrder) {
+  lorank::testing::TempDir dir;
+  const std::filesystem::path html = dir.path() / "sd.html";
+  const auto r = run_lorank({"audit", shared_path("adapters/sd15-unet-peft-r4").string(),
+                             "--html", html.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string page = lorank::testing::read_text_file(html);
+  std::vector<std::string> rows;
+  const std::string marker = "class=\"hr\" text-anchor=\"end\">";
+  for (std::size_t at = page.find(marker); at != std::string::npos; at = page.find(marker, at + 1)) {
+    const std::size_t begin = at + marker.size();
+    rows.push_back(page.substr(begin, page.find('<', begin) - begin));
+  }
+  EXPECT_EQ(rows, (std::vector<std::string>{"down_blocks.0", "down_blocks.1", "down_blocks.2",
+                                            "mid_block", "up_blocks.1", "up_blocks.2",
+                                            "up_blocks.3"}));
 }
 
 }  // namespace
