@@ -95,12 +95,18 @@ TEST(ReadingCli, NoiseExperimentConcludesOnlyWhatItsNumbersShow) {
 TEST(ReadingCli, SweepReadingFollowsItsCells) {
   const std::string clean = reading({"experiment", "sweep", "--steps", "1000", "--noise", "0"});
   EXPECT_TRUE(has(clean, "\nReading: 10 of 30 cells have r < k and cannot fit the signal")) << clean;
-  EXPECT_TRUE(has(clean, "; the error falls sharply at r = k and, from there on, stays within 1% of its optimum"))
+  EXPECT_TRUE(has(clean, "; the error falls sharply at r = k and barely moves above it (largest gap to the optimum 0.0000)"))
       << clean;
   const std::string below =
       reading({"experiment", "sweep", "--steps", "500", "--true-ranks", "8", "--ranks", "1,2"});
   EXPECT_FALSE(has(below, "falls sharply")) << below;
   EXPECT_TRUE(has(below, "; no cell has r >= k, so none can fit the signal.\n")) << below;
+  // 20 steps at lr 0.001 leave every cell far from its optimum: no "barely moves".
+  const std::string early = reading({"experiment", "sweep", "--steps", "20", "--lr", "0.001",
+                                     "--true-ranks", "2", "--ranks", "2,4"});
+  EXPECT_FALSE(has(early, "barely moves")) << early;
+  EXPECT_TRUE(has(early, "; 2 of the 2 cells with r >= k stay more than 0.01 above their optimum"))
+      << early;
   const std::string diverged = reading({"experiment", "sweep", "--steps", "200", "--lr", "100",
                                         "--true-ranks", "2", "--ranks", "2,4"});
   EXPECT_TRUE(diverged.starts_with("\nReading: every cell diverged (lr too large); nothing to read.\n"))
