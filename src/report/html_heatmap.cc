@@ -18,8 +18,15 @@ struct Row {
   std::string key;    // layer_group, "" for modules without a layer
   std::string label;  // its display name
 };
-constexpr double kLabelWidth = 120.0;   // row labels ("down_blocks.2", "layers.31", "no layer")
-constexpr std::size_t kLabelChars = 19;
+// The row-label column fits the longest label whole ("te1_text_model_encoder_layers_3" keeps
+// its "te1"); only a label past kMaxLabelChars (no real adapter's) is cut, with an ellipsis.
+constexpr double kLabelCharWidth = 6.2;  // px per character of the 11 px label font
+constexpr std::size_t kMaxLabelChars = 48;
+double label_width(const std::vector<Row>& rows) {
+  std::size_t longest = 8;  // "no layer"
+  for (const Row& r : rows) longest = std::max(longest, r.label.size());
+  return 12.0 + kLabelCharWidth * static_cast<double>(std::min(longest, kMaxLabelChars));
+}
 constexpr double kHeaderHeight = 104.0; // rotated column labels
 constexpr double kRightPad = 110.0;     // room for the last rotated label
 constexpr double kMinCell = 12.0, kMaxCell = 76.0;
@@ -52,24 +59,25 @@ std::string render_block(const std::vector<TypeGroup>& groups, std::size_t c0, s
                          const std::map<std::pair<std::string, std::size_t>, Cell>& cells,
                          int kmax) {
   const std::size_t cols = c1 - c0;
-  const double cw = std::clamp((kContentWidth - kLabelWidth - kRightPad) / static_cast<double>(cols),
+  const double label_w = label_width(layers);
+  const double cw = std::clamp((kContentWidth - label_w - kRightPad) / static_cast<double>(cols),
                                kMinCell, kMaxCell);
   const double rh = std::clamp(1000.0 / static_cast<double>(layers.size()), 5.0, 20.0);
   const std::size_t label_every = static_cast<std::size_t>(std::ceil(11.0 / rh));
-  const double width = kLabelWidth + static_cast<double>(cols) * cw + kRightPad;
+  const double width = label_w + static_cast<double>(cols) * cw + kRightPad;
   const double height = kHeaderHeight + static_cast<double>(layers.size()) * rh + 4;
   Svg svg(width, height, "recommended rank by layer and module type", "heat");
   for (std::size_t c = c0; c < c1; ++c) {
-    const double cx = kLabelWidth + static_cast<double>(c - c0) * cw + cw / 2;
+    const double cx = label_w + static_cast<double>(c - c0) * cw + cw / 2;
     svg.open_group(groups[c].type);
     svg.text(cx, kHeaderHeight - 6, shorten(groups[c].type, 24, true), "hl", "start", -38.0);
     svg.close_group();
   }
   for (std::size_t r = 0; r < layers.size(); ++r) {
     const double y = kHeaderHeight + static_cast<double>(r) * rh;
-    if (r % label_every == 0) svg.text(kLabelWidth - 6, y + rh / 2 + 3.5, shorten(layers[r].label, kLabelChars, true), "hr", "end");
+    if (r % label_every == 0) svg.text(label_w - 6, y + rh / 2 + 3.5, shorten(layers[r].label, kMaxLabelChars, true), "hr", "end");
     for (std::size_t c = c0; c < c1; ++c) {
-      const double x = kLabelWidth + static_cast<double>(c - c0) * cw;
+      const double x = label_w + static_cast<double>(c - c0) * cw;
       const auto it = cells.find({layers[r].key, c});
       if (it == cells.end()) {
         svg.rect(x + 0.5, y + 0.5, cw - 1, rh - 1, "hempty");
@@ -153,7 +161,7 @@ std::string render_heatmap(const AuditReport& report, const std::vector<TypeGrou
   for (std::size_t i = 0; i < keys.size(); ++i) layers.push_back({keys[i], labels[i]});
   if (no_layer) layers.push_back({"", "no layer"});  // reads best last
   const std::size_t per_block = static_cast<std::size_t>(
-      (kContentWidth - kLabelWidth - kRightPad) / kMinCell);
+      (kContentWidth - label_width(layers) - kRightPad) / kMinCell);
   out += "<div class=\"heatwrap\">";
   for (std::size_t c0 = 0; c0 < groups.size(); c0 += per_block) {
     out += render_block(groups, c0, std::min(groups.size(), c0 + per_block), layers, cells, kmax);

@@ -126,6 +126,23 @@ TEST(HtmlReportTest, HostileStringsRenderAsText) {
             std::string::npos);
 }
 
+TEST(HtmlReportTest, HeatmapRowLabelsKeepTheTextEncoderApart) {
+  // kohya SDXL: two text encoders and the UNet. Row labels are whole display names; a label
+  // cut from the left ("…_encoder_layers_3") would lose te1/te2.
+  AuditReport report;
+  for (const char* name : {"lora_te1_text_model_encoder_layers_3_self_attn_q_proj",
+                           "lora_te2_text_model_encoder_layers_3_self_attn_q_proj",
+                           "lora_unet_down_blocks_1_attentions_0_proj_in"}) {
+    report.modules.push_back(testing::make_module(name, {3.0, 2.0, 1.0}));
+  }
+  testing::finish_report(report);
+  const std::string html = audit_html(report);
+  for (const char* label : {">te1_text_model_encoder_layers_3<", ">te2_text_model_encoder_layers_3<",
+                            ">unet_down_blocks_1<"}) {
+    EXPECT_NE(html.find(label), std::string::npos) << label;
+  }
+}
+
 TEST(HtmlReportTest, EmptyAdapterGivesAValidPage) {
   AuditReport report;
   report.path = "empty.safetensors";
