@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numbers>
 #include <nlohmann/json.hpp>
+#include "io/json_text.h"
 
 namespace lorank {
 namespace {
@@ -112,7 +113,7 @@ std::string compare_json(const Adapter& a, const Adapter& b, const AdapterCompar
                   {"mean_top_k_overlap", optional_json(s.mean_top_k_overlap)},
                   {"mean_phi_11", optional_json(s.mean_phi_11)},
                   {"mean_diagonal", means}};
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 std::string compare_table(const Adapter& a, const Adapter& b, const AdapterComparison& c) {

@@ -5,6 +5,7 @@
 
 #include "lorank/resize.h"
 #include "report/units.h"
+#include "io/json_text.h"
 
 namespace lorank {
 namespace {
@@ -55,7 +56,7 @@ std::string resize_json(const ResizeResult& r) {
   j["totals"] = {{"params_before", t.params_before}, {"params_after", t.params_after},
                  {"bytes_before", t.bytes_before},   {"bytes_after", t.bytes_after}};
   j["notes"] = r.notes;
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 }  // namespace lorank
