@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lorank/resize.h"
+#include "lorank/terminal_text.h"
 #include "report/units.h"
 #include "io/json_text.h"
 
@@ -23,7 +24,8 @@ std::string resize_table(const ResizeResult& r) {
   std::string out = fmt::format("{:<{}}  {:>9}  {:>9}  {:>10}  {:>9}\n", "module", width, "rank",
                                 "energy", "rel. error", "s1/sk");
   for (const ResizeModule& m : r.modules) {
-    const std::string name = m.name.size() > width ? "…" + m.name.substr(m.name.size() - width + 1) : m.name;
+    const std::string name = escape_for_terminal(
+        m.name.size() > width ? "…" + m.name.substr(m.name.size() - width + 1) : m.name);
     out += fmt::format("{:<{}}  {:>9}  {:>9.5f}  {:>10.2e}  {:>9}\n", name, width,
                        fmt::format("{} -> {}", m.old_rank, m.new_rank), m.retained_energy,
                        m.relative_error,
