@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "lorank/terminal_text.h"
 #include "lorank/adapter.h"
 #include "lorank/audit.h"
 #include "lorank/audit_report.h"
@@ -58,7 +59,7 @@ int run(const AuditFlags& flags) {
       return report_failure(s);
     }
   }
-  for (const std::string& w : report->warnings) fmt::print(stderr, "lorank: warning: {}\n", w);
+  for (const std::string& w : report->warnings) fmt::print(stderr, "lorank: warning: {}\n", escape_for_terminal(w));
   if (flags.json) {
     fmt::print("{}", audit_json(*report));
   } else if (flags.csv) {

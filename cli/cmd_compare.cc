@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "lorank/terminal_text.h"
 #include "lorank/adapter.h"
 #include "lorank/compare.h"
 #include "lorank/compare_report.h"
@@ -27,8 +28,8 @@ int run(const CompareFlags& flags) {
   if (!a) return report_failure(a.error());
   Result<Adapter> b = open_adapter(flags.path_b);
   if (!b) return report_failure(b.error());
-  for (const std::string& w : a->warnings) fmt::print(stderr, "lorank: warning: A: {}\n", w);
-  for (const std::string& w : b->warnings) fmt::print(stderr, "lorank: warning: B: {}\n", w);
+  for (const std::string& w : a->warnings) fmt::print(stderr, "lorank: warning: A: {}\n", escape_for_terminal(w));
+  for (const std::string& w : b->warnings) fmt::print(stderr, "lorank: warning: B: {}\n", escape_for_terminal(w));
   CompareOptions options;
   options.side = flags.side == "right" ? CompareSide::kRight : CompareSide::kLeft;
   options.k = flags.k;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "lorank/terminal_text.h"
 #include "lorank/adapter.h"
 #include "lorank/resize.h"
 #include "lorank/text_chart.h"
@@ -68,7 +69,7 @@ int run(const ResizeFlags& f) {
   Result<ResizeResult> result = resize_adapter(*adapter, options);
   bar.finish();
   if (!result) return report_failure(result.error());
-  for (const std::string& note : result->notes) fmt::print(stderr, "lorank: note: {}\n", note);
+  for (const std::string& note : result->notes) fmt::print(stderr, "lorank: note: {}\n", escape_for_terminal(note));
   if (!f.dry_run) {
     if (Status s = write_adapter(result->adapter, f.out, AdapterWriteOptions{f.overwrite}); !s.ok()) {
       return report_failure(s);

@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "lorank/terminal_text.h"
 
 #include <fmt/core.h>
 
@@ -50,13 +51,13 @@ std::string describe_parse_error(const CLI::App& app, int argc, char** argv,
 }
 
 int usage_error(std::string_view message) {
-  fmt::print(stderr, "lorank: error: {}\n", message);
+  fmt::print(stderr, "lorank: error: {}\n", escape_for_terminal(message));
   std::fflush(stderr);
   return kExitUsage;
 }
 
 int report_failure(const Status& status) {
-  fmt::print(stderr, "lorank: error: {}\n", status.to_string());
+  fmt::print(stderr, "lorank: error: {}\n", escape_for_terminal(status.to_string()));
   std::fflush(stderr);
   return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
 }

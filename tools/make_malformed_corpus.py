@@ -48,7 +48,7 @@ CONFIG = {"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": ["q_pr
 
 
 def gguf_string(s):
-    b = s.encode()
+    b = s if isinstance(s, bytes) else s.encode()
     return struct.pack("<Q", len(b)) + b
 
 
@@ -84,6 +84,8 @@ def cases():
     yield "st-header-past-eof.safetensors", safetensors(GOOD, length_override=4096)
     yield "st-header-length-2p63.safetensors", safetensors(GOOD, length_override=1 << 63)
     yield "st-header-not-json.safetensors", safetensors(GOOD, header_override="{not json")
+    yield "st-header-nested-too-deep.safetensors", safetensors(
+        GOOD, header_override='{"__metadata__": ' + "[" * 100 + "]" * 100 + "}")
     yield "st-header-array.safetensors", safetensors(GOOD, header_override="[1, 2, 3]")
     yield "st-unknown-dtype.safetensors", safetensors(
         [("base_model.model.layers.0.q_proj.lora_A.weight", "Q9", [2, 3], b"\0" * 24)] + GOOD[1:])
@@ -140,10 +142,24 @@ def cases():
     yield "peft-config-pattern-key-too-long/adapter_config.json", json.dumps(
         dict(CONFIG, rank_pattern={"q" * 20000: 2})).encode()
     yield "peft-config-pattern-key-too-long/adapter_model.safetensors", weights
+    # Issue 11: dump() recursed once per level (a crash at 100,000 levels, 200 MB of output
+    # at 10,000); nesting is now refused while parsing. The 100,000-level case is made by
+    # tests/cli/terminal_text_cli_test.cc rather than kept here.
+    yield "peft-config-nested-10000/adapter_config.json", (
+        json.dumps(CONFIG)[:-1] + ', "x": ' + "[" * 10000 + "]" * 10000 + "}").encode()
+    yield "peft-config-nested-10000/adapter_model.safetensors", weights
     yield "peft-weights-truncated/adapter_config.json", json.dumps(CONFIG).encode()
     yield "peft-weights-truncated/adapter_model.safetensors", weights[:-7]
 
     yield "gguf-bad-magic.gguf", gguf(magic=b"GGUX")
+    # GGUF strings must be UTF-8: a key, a string value and a tensor name that are not.
+    yield "gguf-key-not-utf8.gguf", gguf(
+        kvs=gguf_string(b"general.\xffarchitecture") + struct.pack("<I", 8) + gguf_string("llama"), n_kv=1)
+    yield "gguf-string-not-utf8.gguf", gguf(
+        kvs=gguf_string("general.architecture") + struct.pack("<I", 8) + gguf_string(b"lla\xc0ma"), n_kv=1)
+    yield "gguf-tensor-name-not-utf8.gguf", gguf(
+        tensors=gguf_string(b"blk.0\x1b[2J\xfe.lora_a") + struct.pack("<I", 2) +
+        struct.pack("<QQ", 3, 2) + struct.pack("<I", 0) + struct.pack("<Q", 0), n_tensors=1)
     yield "gguf-version-99.gguf", gguf(version=99)
     yield "gguf-kv-count-huge.gguf", gguf(n_kv=1 << 60)
     yield "gguf-string-length-lies.gguf", gguf(

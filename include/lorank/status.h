@@ -1,5 +1,8 @@
 // Status and Result<T>: how every lorank library function reports failure.
 //
+// Messages are escaped for a terminal at construction (lorank/terminal_text.h): one line,
+// no control characters, valid UTF-8, whatever a file put in them.
+//
 // Failures caused by data, input, I/O or numerics are values, never exceptions or
 // aborts: a public function returns Status or Result<T> and the CLI turns a non-OK
 // Status into a one-line `lorank: error: ...` and an exit code. An OK Status costs one

@@ -7,6 +7,8 @@
 #include <regex>
 #include <sstream>
 
+#include "io/json_text.h"
+
 namespace lorank::adapter {
 namespace {
 
@@ -24,13 +26,13 @@ Result<int> positive_int(const Json& v, std::string_view what, const std::filesy
     if (d > 0 && d <= std::numeric_limits<int>::max() && std::floor(d) == d) return static_cast<int>(d);
   }
   return corruption("adapter config '{}': {} must be a positive integer, got {}", path.string(),
-                    what, v.dump());
+                    what, io::describe_json(v));
 }
 
 Result<double> finite_number(const Json& v, std::string_view what, const std::filesystem::path& path) {
   if (v.is_number() && std::isfinite(v.get<double>())) return v.get<double>();
   return corruption("adapter config '{}': {} must be a finite number, got {}", path.string(), what,
-                    v.dump());
+                    io::describe_json(v));
 }
 
 Result<bool> flag(const Json& obj, const char* key, const std::filesystem::path& path) {
@@ -38,7 +40,7 @@ Result<bool> flag(const Json& obj, const char* key, const std::filesystem::path&
   if (it == obj.end() || it->is_null()) return false;
   if (!it->is_boolean()) {
     return corruption("adapter config '{}': {} must be true or false, got {}", path.string(), key,
-                      it->dump());
+                      io::describe_json(*it));
   }
   return it->get<bool>();
 }
@@ -71,7 +73,11 @@ std::optional<std::regex> peft_key_regex(const std::string& key) {
 }
 
 Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesystem::path& path) {
-  const Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  bool too_deep = false;
+  const Json j = io::parse_json_capped<Json>(text, too_deep);
+  if (too_deep) {
+    return corruption("adapter config '{}': {}", path.string(), io::json_too_deep_message());
+  }
   if (j.is_discarded()) return corruption("adapter config '{}': not valid JSON", path.string());
   if (!j.is_object()) return corruption("adapter config '{}': not a JSON object", path.string());
   PeftConfig c;
@@ -79,7 +85,7 @@ Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesys
   if (auto it = j.find("peft_type"); it != j.end() && !it->is_null()) {
     if (!it->is_string() || it->get<std::string>() != "LORA") {
       return not_supported("adapter config '{}': peft_type {} is not supported (only LORA)",
-                           path.string(), it->dump());
+                           path.string(), io::describe_json(*it));
     }
   }
   if (auto it = j.find("r"); it != j.end()) {
@@ -95,7 +101,7 @@ Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesys
     if (it == j.end() || it->is_null()) continue;
     if (!it->is_object()) {
       return corruption("adapter config '{}': {} must be an object, got {}", path.string(), key,
-                        it->dump());
+                        io::describe_json(*it));
     }
     const bool ranks = std::string_view(key) == "rank_pattern";
     for (const auto& [k, v] : it->items()) {

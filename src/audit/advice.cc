@@ -9,6 +9,7 @@
 
 #include "lorank/audit.h"
 #include "lorank/module_names.h"
+#include "io/json_text.h"
 
 namespace lorank {
 namespace {
@@ -45,9 +46,12 @@ T mode_of(const std::vector<T>& values, T fallback) {
 // The adapter's own config as a JSON object, or a fresh LoRA config.
 Json base_config(const Adapter& adapter, std::vector<std::string>& notes) {
   if (adapter.peft && !adapter.peft->raw_json.empty()) {
-    Json j = Json::parse(adapter.peft->raw_json, nullptr, /*allow_exceptions=*/false);
+    bool too_deep = false;
+    Json j = io::parse_json_capped<Json>(adapter.peft->raw_json, too_deep);
     if (j.is_object()) return j;
-    notes.push_back("adapter_config.json is not a JSON object; suggested config built afresh");
+    notes.push_back(too_deep ? "adapter_config.json is " + io::json_too_deep_message() +
+                                   "; suggested config built afresh"
+                             : "adapter_config.json is not a JSON object; suggested config built afresh");
   }
   Json j;
   j["peft_type"] = "LORA";
@@ -150,7 +154,9 @@ std::string suggested_config(const Adapter& adapter, const std::vector<AuditModu
   config["rank_pattern"] = std::move(rank_pattern);
   config["alpha_pattern"] = std::move(alpha_pattern);
   if (config.contains("inference_mode")) config["inference_mode"] = false;
-  return config.dump(2);
+  // Unknown fields are carried over as parsed (at most io::kMaxJsonDepth deep), pretty
+  // only in the outer two levels: their output stays proportional to their input.
+  return io::dump_json_shallow(config);
 }
 
 }  // namespace lorank

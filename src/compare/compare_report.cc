@@ -1,4 +1,5 @@
 #include "lorank/compare_report.h"
+#include "lorank/terminal_text.h"
 
 #include <fmt/format.h>
 
@@ -7,6 +8,7 @@
 #include <map>
 #include <numbers>
 #include <nlohmann/json.hpp>
+#include "io/json_text.h"
 
 #include "lorank/module_names.h"
 
@@ -65,7 +67,7 @@ std::string sparkline(const std::vector<double>& values) {
 std::string listed(const std::vector<std::string>& names, const TableNames& short_name) {
   std::string s;
   for (std::size_t i = 0; i < std::min(names.size(), kMaxListed); ++i) {
-    s += (i ? ", " : "") + short_name(names[i]);
+    s += (i ? ", " : "") + escape_for_terminal(short_name(names[i]));
   }
   if (names.size() > kMaxListed) s += fmt::format(", … ({} more)", names.size() - kMaxListed);
   return s;
@@ -127,13 +129,13 @@ std::string compare_json(const Adapter& a, const Adapter& b, const AdapterCompar
                   {"mean_top_k_overlap", optional_json(s.mean_top_k_overlap)},
                   {"mean_phi_11", optional_json(s.mean_phi_11)},
                   {"mean_diagonal", means}};
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 std::string compare_table(const Adapter& a, const Adapter& b, const AdapterComparison& c) {
   std::string out = fmt::format("A: {} ({}, {} modules)\nB: {} ({}, {} modules)\n",
-                                a.weights_path.string(), format_name(a.format), a.modules.size(),
-                                b.weights_path.string(), format_name(b.format), b.modules.size());
+                                escape_for_terminal(a.weights_path.string()), format_name(a.format),
+                                a.modules.size(), escape_for_terminal(b.weights_path.string()), format_name(b.format), b.modules.size());
   out += fmt::format("directions: {}; scales do not affect them\n", side_description(c.side));
   out += c.k ? fmt::format("top-k overlap: phi(k,k) at k = {} (capped per module)\n\n", *c.k)
              : fmt::format("top-k overlap: phi(k,k) at k = min threshold rank (tau = {:g})\n\n",
@@ -152,7 +154,8 @@ std::string compare_table(const Adapter& a, const Adapter& b, const AdapterCompa
   for (std::size_t k : ks) out += fmt::format("  {:>9}", fmt::format("phi({},{})", k, k));
   out += fmt::format("  {:>4}  {:>8}  {:>7}  {}\n", "k", "top-k", "chance", "phi(k,k), k = 1..");
   for (const ModuleComparison& m : c.modules) {
-    out += fmt::format("{:<{}}  {:>4}  {:>4}", short_name(m.name), width, m.rank_a, m.rank_b);
+    out += fmt::format("{:<{}}  {:>4}  {:>4}", escape_for_terminal(short_name(m.name)), width,
+                       m.rank_a, m.rank_b);
     for (std::size_t k : ks) {
       out += k <= m.diagonal.size() ? fmt::format("  {:>9.4f}", m.diagonal[k - 1])
                                     : fmt::format("  {:>9}", "-");
@@ -161,7 +164,7 @@ std::string compare_table(const Adapter& a, const Adapter& b, const AdapterCompa
       out += fmt::format("  {:>4}  {:>8.4f}  {:>7.4f}  {}\n", m.top_k, *m.top_k_overlap,
                          m.top_k_chance, sparkline(m.diagonal));
     } else {
-      out += fmt::format("  {:>4}  {:>8}  {:>7}  {}\n", "-", "null", "", m.null_reason);
+      out += fmt::format("  {:>4}  {:>8}  {:>7}  {}\n", "-", "null", "", escape_for_terminal(m.null_reason));
     }
   }
   const CompareSummary& s = c.summary;

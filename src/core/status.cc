@@ -1,5 +1,7 @@
 #include "lorank/status.h"
 
+#include "lorank/terminal_text.h"
+
 namespace lorank {
 
 std::string_view status_code_name(StatusCode code) {
@@ -16,8 +18,11 @@ std::string_view status_code_name(StatusCode code) {
   return "unknown";
 }
 
+// Messages quote names, paths and strings from hostile files. Escaping them here, once for
+// every message, keeps each one a single safe line wherever it ends up (the CLI, a log, a
+// Python exception); the escape is idempotent, so a caller that escapes again changes nothing.
 Status::Status(StatusCode code, std::string message) {
-  if (code != StatusCode::kOk) rep_ = std::make_unique<Rep>(Rep{code, std::move(message)});
+  if (code != StatusCode::kOk) rep_ = std::make_unique<Rep>(Rep{code, escape_for_terminal(message)});
 }
 
 Status::Status(const Status& other)
@@ -41,7 +46,7 @@ Status Status::with_context(std::string_view context) const& {
 }
 
 Status Status::with_context(std::string_view context) && {
-  if (rep_) rep_->message = fmt::format("{}: {}", context, rep_->message);
+  if (rep_) rep_->message = fmt::format("{}: {}", escape_for_terminal(context), rep_->message);
   return std::move(*this);
 }
 

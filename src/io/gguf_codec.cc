@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/text.h"
 #include "lorank/gguf.h"
 
 namespace lorank::io {
@@ -142,6 +143,11 @@ Result<std::string_view> decode_gguf_string(ByteCursor& c, std::string_view what
     return corruption("{} length {} at offset {} exceeds the {} bytes remaining", what, n,
                       c.offset() - 8, c.remaining());
   }
+  // GGUF strings are UTF-8 by the spec; checked here so that no later message, table or
+  // JSON report meets bytes it cannot show.
+  if (!is_valid_utf8(text)) {
+    return corruption("GGUF {} at offset {} is not valid UTF-8", what, c.offset() - 8 - n);
+  }
   return text;
 }
 
@@ -183,6 +189,9 @@ Status check_gguf_value_limits(const GgufValue& value, int depth) {
   if (value.type() == GgufType::kString && value.string_value()->size() > kGgufMaxStringBytes) {
     return invalid_argument("string of {} bytes exceeds the limit of {}",
                             value.string_value()->size(), kGgufMaxStringBytes);
+  }
+  if (value.type() == GgufType::kString && !is_valid_utf8(*value.string_value())) {
+    return invalid_argument("string is not valid UTF-8 (the reader would refuse it)");
   }
   if (!value.is_array()) return Status();
   if (depth > kGgufMaxArrayDepth) {

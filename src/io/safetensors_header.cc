@@ -10,6 +10,8 @@
 #include <unordered_set>
 #include <utility>
 
+#include "io/json_text.h"
+
 namespace lorank::io {
 namespace {
 
@@ -85,7 +87,7 @@ Result<uint64_t> parse_u64(const Json& j, std::string_view name, std::string_vie
   if (j.is_number_integer())
     return corruption("tensor '{}': {} is negative ({})", name, what, j.get<int64_t>());
   if (j.is_number_float())
-    return corruption("tensor '{}': {} is not an integer ({})", name, what, j.dump());
+    return corruption("tensor '{}': {} is not an integer ({})", name, what, io::describe_json(j));
   return corruption("tensor '{}': {} is {}, not an integer", name, what, json_type(j));
 }
 
@@ -109,7 +111,7 @@ Result<SafetensorsEntry> parse_entry(const std::string& name, const Json& j, uin
     return corruption("tensor '{}': shape is {}, not an array", name, json_type(shape));
   if (!offsets.is_array() || offsets.size() != 2) {
     return corruption("tensor '{}': data_offsets must be an array of 2 integers, got {}", name,
-                      offsets.dump());
+                      describe_json(offsets));
   }
   SafetensorsEntry e;
   e.name = name;
@@ -124,7 +126,8 @@ Result<SafetensorsEntry> parse_entry(const std::string& name, const Json& j, uin
     LORANK_ASSIGN_OR_RETURN(const uint64_t dim, parse_u64(d, name, "a shape dim"));
     if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
         __builtin_mul_overflow(nbytes, dim, &nbytes)) {
-      return corruption("tensor '{}': shape {} overflows 64-bit size", name, shape.dump());
+      return corruption("tensor '{}': shape overflows 64-bit size at dim {} of {} ({})", name,
+                        e.shape.dims.size(), shape.size(), dim);
     }
     e.shape.dims.push_back(static_cast<int64_t>(dim));
   }
@@ -181,12 +184,16 @@ Result<SafetensorsHeader> parse_safetensors_header(std::string_view json, uint64
     return corruption("header is not valid JSON (NUL byte at header offset {})", nul);
   }
   DuplicateKeyFinder finder;
+  JsonDepthGuard guard;
   const Json root = Json::parse(
       json.begin(), json.end(),
-      [&finder](int depth, nlohmann::detail::parse_event_t event, Json& parsed) {
-        return finder.on_event(depth, event, parsed);
+      [&finder, &guard](int depth, nlohmann::detail::parse_event_t event, Json& parsed) {
+        const bool keep = guard.keep(depth, event);
+        return finder.on_event(depth, event, parsed) && keep;
       },
       /*allow_exceptions=*/false);
+  // First: a refused level leaves the finder's bookkeeping unbalanced.
+  if (guard.too_deep()) return corruption("header: {}", json_too_deep_message());
   if (root.is_discarded()) return corruption("header is not valid JSON ({} bytes)", json.size());
   if (!root.is_object()) return corruption("header is {}, not a JSON object", json_type(root));
   if (finder.duplicate()) return corruption("header has a {}", *finder.duplicate());

@@ -6,22 +6,22 @@
 #include <string>
 #include <string_view>
 
+#include "lorank/terminal_text.h"
+
 namespace lorank::io {
 
 // Returns whether `s` is well-formed UTF-8: no overlongs, surrogates or code points past
 // U+10FFFF (what JSON and Python's strict decoder require).
 bool is_valid_utf8(std::string_view s);
 
-// `s` with control bytes (< 0x20, 0x7f) replaced by '?' and cut to `max_bytes` (marked
-// with "..."), so that a hostile name cannot break a message across lines or bloat it.
-inline std::string printable(std::string_view s, std::size_t max_bytes = 200) {
-  std::string out(s.substr(0, max_bytes));
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  if (s.size() > max_bytes) out += "...";
-  return out;
-}
+// The length of the well-formed UTF-8 sequence starting at s[i], or 0 if the byte there
+// does not start one.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
+
+// `s` cut to `max_bytes` (at a character boundary, marked with "...") and escaped by
+// escape_for_terminal, for quoting untrusted text inside a one-line message: a hostile name
+// can neither break the line nor bloat it.
+std::string printable(std::string_view s, std::size_t max_bytes = 200);
 
 }  // namespace lorank::io
 

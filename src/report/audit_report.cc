@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include "io/json_text.h"
 
 namespace lorank {
 namespace {
@@ -84,7 +85,8 @@ std::string audit_json(const AuditReport& r) {
   j["snap"] = r.snap;
   j["tau"] = number(r.tau);
   j["summary"] = summary_json(r.summary);
-  Json config = Json::parse(r.suggested_config, nullptr, /*allow_exceptions=*/false);
+  bool too_deep = false;
+  Json config = io::parse_json_capped<Json>(r.suggested_config, too_deep);
   j["suggested_config"] = config.is_discarded() ? Json(nullptr) : std::move(config);
   j["modules"] = Json::array();
   for (const AuditModule& m : r.modules) j["modules"].push_back(module_json(m));
@@ -92,7 +94,7 @@ std::string audit_json(const AuditReport& r) {
   for (const AuditTensor& t : r.passthrough) {
     j["passthrough"].push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}});
   }
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 }  // namespace lorank

@@ -9,6 +9,7 @@
 #include "lorank/module_names.h"
 #include "lorank/text_chart.h"
 #include "report/units.h"
+#include "lorank/terminal_text.h"
 
 namespace lorank {
 namespace {
@@ -48,7 +49,8 @@ struct Group {
     const std::size_t trained = modules - untrained;
     const std::string rec = trained ? fmt::format("{:>5.1f}  {:>3}..{:<3}", rec_sum / trained, rec_min, rec_max)
                                     : fmt::format("{:>5}  {:>8}", "-", "-");
-    return fmt::format("  {:<{}}  {:>7}  {:>4}  {}  {:>9}\n", key, width, modules, r_max, rec,
+    return fmt::format("  {:<{}}  {:>7}  {:>4}  {}  {:>9}\n", escape_for_terminal(key), width,
+                       modules, r_max, rec,
                        untrained ? fmt::format("{}", untrained) : "");
   }
 };
@@ -86,7 +88,9 @@ std::string view(const AuditReport& r, bool by_layer) {
   return out;
 }
 
-std::string csv_field(const std::string& s) {
+// Escaped first (docs/security.md), so a field never holds a raw newline or control byte.
+std::string csv_field(const std::string& raw) {
+  const std::string s = escape_for_terminal(raw);
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {
@@ -102,15 +106,17 @@ std::string audit_table(const AuditReport& r) {
   // Names are shown whole (never cut: the cut part may be what tells two modules apart);
   // a name longer than the column cap pushes its own row out instead.
   std::size_t width = 6;
-  for (const AuditModule& m : r.modules) width = std::max(width, m.short_name.size());
+  for (const AuditModule& m : r.modules) {
+    width = std::max(width, escape_for_terminal(m.short_name).size());
+  }
   width = std::min<std::size_t>(width, 96);  // a longer (odd) name pushes only its row out
-  std::string out = fmt::format("{} ({}, {}) — rule {}{}\n\n", r.path, r.format, r.container, r.rule,
+  std::string out = fmt::format("{} ({}, {}) — rule {}{}\n\n", escape_for_terminal(r.path), r.format, r.container, r.rule,
                                 r.snap == "none" ? "" : ", snapped to " + r.snap);
   out += fmt::format("{:<{}}  {:>4}  {:>4}  {:>4}  {:>4}  {:>6}  {:>4}  {:>10}  {}\n", "module",
                      width, "r", fmt::format("t{:g}", r.tau), "e90", "e99", "H-rank", "rec",
                      "sigma_1", "log-spectrum");
   for (const AuditModule& m : r.modules) {
-    const std::string& name = m.short_name;
+    const std::string name = escape_for_terminal(m.short_name);
     if (m.metrics.untrained) {
       out += fmt::format("{:<{}}  {:>4}  {:>4}  {:>4}  {:>4}  {:>6}  {:>4}  {:>10}  {}\n", name,
                          width, m.rank, 0, 0, 0, "0", 0, "0", "untrained (all zero)");
@@ -135,7 +141,13 @@ std::string audit_table(const AuditReport& r) {
   out += view(r, false);
   out += view(r, true);
   out += "\nSuggested PEFT LoraConfig for the next run (keeps every module's scale):\n";
-  out += r.suggested_config + "\n";
+  // Line by line: nlohmann already wrote control characters as JSON escapes, so only raw
+  // C1 and bidi characters change, and `\u0085` is still JSON for the same string.
+  for (std::size_t pos = 0; pos < r.suggested_config.size();) {
+    const std::size_t end = std::min(r.suggested_config.find('\n', pos), r.suggested_config.size());
+    out += escape_for_terminal(std::string_view(r.suggested_config).substr(pos, end - pos)) + "\n";
+    pos = end + 1;
+  }
   if (s.recommended_params < s.lora_params) {
     // The same ranks now, without retraining (resize applies the same rule and snap).
     const std::filesystem::path weights(r.path);
@@ -144,8 +156,9 @@ std::string audit_table(const AuditReport& r) {
     std::filesystem::path resized = in;
     resized.replace_filename(in.stem().string() + "-resized" + (folder ? "" : in.extension().string()));
     out += fmt::format("\nOr right-size this adapter now, without retraining:\n  lorank resize {} --rule {}{} -o {}\n",
-                       shell_quote(in.string()), r.rule,
-                       r.snap == "none" ? "" : " --snap " + r.snap, shell_quote(resized.string()));
+                       escape_for_terminal(shell_quote(in.string())), r.rule,
+                       r.snap == "none" ? "" : " --snap " + r.snap,
+                       escape_for_terminal(shell_quote(resized.string())));
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include "io/json_text.h"
 
 namespace lorank {
 namespace {
@@ -144,7 +145,7 @@ std::string demo_json(const DemoResult& result) {
   j["noise_floor"] = values_json(result.noise_floor);
   j["target_spectrum"] = values_json(result.target_spectrum);
   j["seconds"] = result.seconds;
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 }  // namespace lorank

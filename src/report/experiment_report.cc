@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include "io/json_text.h"
 
 namespace lorank {
 namespace {
@@ -110,7 +111,7 @@ std::string sweep_json(const SweepResult& r) {
                           {"singular_values", sv}});
   }
   j["seconds"] = r.seconds;
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 namespace {
@@ -241,7 +242,7 @@ std::string noise_json(const NoiseResult& r) {
     j["runs"].push_back({{"rank", run.rank}, {"trace", trace}});
   }
   j["seconds"] = r.seconds;
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 namespace {
@@ -366,7 +367,7 @@ std::string scaling_json(const ScalingResult& r) {
                          {"curve", curve}});
   }
   j["seconds"] = r.seconds;
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 namespace {
@@ -444,7 +445,7 @@ std::string similarity_json(const SimilarityResult& r) {
                          {"chance", row.chance}});
   }
   j["seconds"] = r.seconds;
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 }  // namespace lorank

@@ -5,7 +5,9 @@
 
 #include "lorank/module_names.h"
 #include "lorank/resize.h"
+#include "lorank/terminal_text.h"
 #include "report/units.h"
+#include "io/json_text.h"
 
 namespace lorank {
 namespace {
@@ -20,7 +22,8 @@ std::string resize_table(const ResizeResult& r) {
   // The audit's naming: display names, whole, in natural order (module_names.h).
   std::vector<std::string> names;
   for (const ResizeModule& m : r.modules) names.push_back(m.name);
-  const std::vector<std::string> shown = display_names(names);
+  std::vector<std::string> shown = display_names(names);
+  for (std::string& name : shown) name = escape_for_terminal(name);
   std::size_t width = 6;
   for (const std::string& name : shown) width = std::max(width, name.size());
   width = std::min<std::size_t>(width, 96);  // a longer (odd) name pushes only its row out
@@ -64,7 +67,7 @@ std::string resize_json(const ResizeResult& r) {
   j["totals"] = {{"params_before", t.params_before}, {"params_after", t.params_after},
                  {"bytes_before", t.bytes_before},   {"bytes_after", t.bytes_after}};
   j["notes"] = r.notes;
-  return j.dump(2) + "\n";
+  return io::dump_json(j) + "\n";
 }
 
 }  // namespace lorank

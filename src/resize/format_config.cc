@@ -8,6 +8,7 @@
 
 #include "adapter/peft_config.h"
 #include "lorank/audit.h"
+#include "io/json_text.h"
 
 namespace lorank::resize_internal {
 namespace {
@@ -35,11 +36,12 @@ Status rewrite_peft_config(const Adapter& original, const std::vector<ResizeModu
     modules[i].metrics.untrained = report[i].zero;
   }
   std::vector<std::string> config_notes;
-  Json config = Json::parse(suggested_config(original, modules, config_notes), nullptr, false);
+  bool too_deep = false;
+  Json config = io::parse_json_capped<Json>(suggested_config(original, modules, config_notes), too_deep);
   if (!config.is_object()) return internal_error("suggested_config produced invalid JSON");
   // suggested_config is advice for training; a resized adapter is used as it was.
   if (original.peft && !original.peft->raw_json.empty()) {
-    const Json before = Json::parse(original.peft->raw_json, nullptr, false);
+    const Json before = io::parse_json_capped<Json>(original.peft->raw_json, too_deep);
     if (before.is_object() && before.contains("inference_mode")) {
       config["inference_mode"] = before["inference_mode"];
     }
@@ -49,7 +51,7 @@ Status rewrite_peft_config(const Adapter& original, const std::vector<ResizeModu
   for (std::string& n : config_notes) {
     if (n.find("untrained") == std::string::npos) notes.push_back(std::move(n));
   }
-  const std::string text = config.dump(2);
+  const std::string text = io::dump_json_shallow(config);
   const std::filesystem::path path = original.config_path.value_or("adapter_config.json");
   LORANK_ASSIGN_OR_RETURN(PeftConfig parsed, adapter::parse_peft_config(text, path));
   parsed.raw_json = text;

@@ -68,7 +68,7 @@ std::vector<CorruptCase> corrupt_cases() {
       {"shape not array", file_with(R"({"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", 8),
        C, "shape is an unsigned integer, not an array"},
       {"offsets one value", file_with(R"({"a":{)" + kF32x2 + R"(,"data_offsets":[8]}})", 8), C,
-       "data_offsets must be an array of 2 integers, got [8]"},
+       "data_offsets must be an array of 2 integers, got an array of 1 element"},
       {"offsets strings", file_with(R"({"a":{)" + kF32x2 + R"(,"data_offsets":["0","8"]}})", 8), C,
        "data_offsets[0] is a string, not an integer"},
       {"negative offset", file_with(R"({"a":{)" + kF32x2 + R"(,"data_offsets":[-8,0]}})", 8), C,
@@ -88,7 +88,7 @@ std::vector<CorruptCase> corrupt_cases() {
       {"shape overflow",
        file_with(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})",
                  8),
-       C, "shape [4294967296,4294967296] overflows"},
+       C, "shape overflows 64-bit size at dim 1 of 2 (4294967296)"},
       {"size mismatch",
        file_with(R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", 20), C,
        "tensor 'a': data_offsets [0, 20] hold 20 bytes but shape [2, 3] of F32 needs 24"},
@@ -132,6 +132,14 @@ std::vector<CorruptCase> corrupt_cases() {
        "__metadata__ value for 'format' is an unsigned integer, not a string"},
       {"metadata nested", file_with(R"({"__metadata__":{"a":{"b":"c"}}})", 0), C,
        "__metadata__ value for 'a' is an object, not a string"},
+      // 65 levels (the top-level object and 64 arrays): one past io::kMaxJsonDepth.
+      {"nested too deep",
+       file_with(R"({"__metadata__":)" + std::string(64, '[') + std::string(64, ']') + "}", 0), C,
+       "header: JSON nested deeper than 64 levels"},
+      // 64 levels parse; the value is then refused for its type.
+      {"nested at the limit",
+       file_with(R"({"__metadata__":)" + std::string(63, '[') + std::string(63, ']') + "}", 0), C,
+       "__metadata__ is an array, not an object"},
   };
 }
 
