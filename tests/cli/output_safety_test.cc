@@ -234,6 +234,23 @@ TEST(PublishSafety, FailedVerificationLeavesNothingAtOut) {
   }
 }
 
+// A in F32 and B in BF16: B's rounding (2^-8) is what the check must allow, not A's (2^-24).
+TEST(PublishSafety, VerifyToleranceUsesTheCoarserDtype) {
+  TempDir tmp;
+  AdapterBuilder b;
+  for (int i = 0; i < 4; ++i) {
+    const std::string m = "lora_unet_block_" + std::to_string(i) + "_proj";
+    b.add(m + ".lora_down.weight", {8, 64}, {}, DType::kF32)
+        .add(m + ".lora_up.weight", {64, 8}, {}, DType::kBF16)
+        .add(m + ".alpha", {}, {8.0}, DType::kF32);
+  }
+  fs::create_directories(tmp / "in");
+  const fs::path in = b.write(tmp / "in", "mixed.safetensors");
+  const auto r = run_lorank({"resize", in.string(), "-o", (tmp / "out.safetensors").string(), "--rank", "4"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(tmp / "out.safetensors"));
+}
+
 // -------------------------------------------------------------------- modes and names
 
 // The mode bits of what `resize` writes under `mask`.
