@@ -127,7 +127,7 @@ void register_resize(CLI::App& app, CommandRegistry& registry) {
   sub->add_option("--dtype", f->dtype, "Dtype of the new factors (default: the input's)");
   sub->add_option("--alpha", f->alpha, "Alpha for adapters that carry none (as in audit)");
   sub->add_flag("--dry-run", f->dry_run, "Print the plan, write nothing");
-  sub->add_flag("--overwrite", f->overwrite, "Replace an existing output (never the input)");
+  sub->add_flag("--overwrite", f->overwrite, "Replace an existing output lorank wrote: same-format file, or a folder of adapter files only (never the input)");
   sub->add_flag("--no-verify", f->no_verify, "Skip re-reading the output and checking its spectra");
   sub->add_option("--threads", f->threads, "Worker threads (0 = one per core)")->capture_default_str();
   sub->add_flag("--json", f->json, "Print the report as JSON");
