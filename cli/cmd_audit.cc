@@ -1,9 +1,12 @@
 // `lorank audit PATH`: exact spectra, rank metrics and rank advice for every module.
 #include <fmt/core.h>
 
+#include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "cli/commands.h"
 #include "lorank/terminal_text.h"
@@ -17,6 +20,13 @@
 namespace lorank::cli {
 namespace {
 
+// An existing --html target that --overwrite may replace: an HTML page.
+bool looks_like_html(std::span<const std::byte> head) {
+  constexpr std::string_view kDoctype = "<!DOCTYPE html>";
+  return head.size() >= kDoctype.size() &&
+         std::string_view(reinterpret_cast<const char*>(head.data()), kDoctype.size()) == kDoctype;
+}
+
 struct AuditFlags {
   std::string path;
   std::optional<double> alpha;
@@ -27,6 +37,8 @@ struct AuditFlags {
   bool json = false;
   bool csv = false;
   std::string html;
+  bool html_given = false;  // --html was on the command line (perhaps as "")
+  bool overwrite = false;
 };
 
 int run(const AuditFlags& flags) {
@@ -38,6 +50,8 @@ int run(const AuditFlags& flags) {
   if (!(flags.tau > 0.0 && flags.tau <= 1.0)) {
     return usage_error(fmt::format("--tau must be in (0, 1], got {}", flags.tau));
   }
+  if (flags.html_given && flags.html.empty()) return usage_error("--html needs a file name, got ''");
+  if (flags.overwrite && flags.html.empty()) return usage_error("--overwrite is for --html FILE");
   AdapterOptions options;
   options.alpha = flags.alpha;
   Result<Adapter> adapter = open_adapter(flags.path, options);
@@ -55,7 +69,11 @@ int run(const AuditFlags& flags) {
   if (!report) return report_failure(report.error());
   if (!flags.html.empty()) {
     if (Status s = check_not_input(*adapter, flags.html); !s.ok()) return report_failure(s);
-    if (Status s = write_text_file(flags.html, audit_html(*report), /*overwrite=*/true); !s.ok()) {
+    // As resize: an existing file is replaced only with --overwrite, and only if it is an
+    // HTML file (lorank's reports start with <!DOCTYPE html>).
+    if (Status s = write_text_file(flags.html, audit_html(*report), flags.overwrite,
+                                   looks_like_html, "an HTML report");
+        !s.ok()) {
       return report_failure(s);
     }
   }
@@ -99,7 +117,11 @@ void register_audit(CLI::App& app, CommandRegistry& registry) {
   sub->add_option("--html", flags->html,
                   "Also write a self-contained HTML report (spectra, heatmap, energy curves, "
                   "config) to this file");
-  registry.add(sub, [flags] { return run(*flags); });
+  sub->add_flag("--overwrite", flags->overwrite, "Replace an existing --html file (an HTML report only)");
+  registry.add(sub, [flags, html = sub->get_option("--html")] {
+    flags->html_given = html->count() > 0;
+    return run(*flags);
+  });
 }
 
 }  // namespace lorank::cli

@@ -1,6 +1,8 @@
 // `lorank resize IN -o OUT`: right-size an adapter by truncated SVD, in its own format.
 #include <fmt/core.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +44,20 @@ Result<RankRule> chosen_rule(const ResizeFlags& f) {
   return RankRule::parse(spec);
 }
 
+// Verifies the hidden temp output against the resize. LORANK_TEST_BREAK_VERIFY=1 (for
+// tests only, documented in docs/cli.md) doubles every expected sigma first, so that a CLI
+// test can watch a failed verification leave nothing at OUT, without damaging any file.
+Status verify_temp(const std::filesystem::path& temp, const ResizeResult& result,
+                   const AdapterOptions& options) {
+  const char* hook = std::getenv("LORANK_TEST_BREAK_VERIFY");
+  if (hook == nullptr || std::string_view(hook) != "1") return verify_resized(temp, result, options);
+  ResizeResult expected = result;
+  for (ResizeModule& m : expected.modules) {
+    for (double& s : m.singular_values) s *= 2;
+  }
+  return verify_resized(temp, expected, options);
+}
+
 int run(const ResizeFlags& f) {
   Result<RankRule> rule = chosen_rule(f);
   if (!rule) return usage_error(rule.error().message());
@@ -71,13 +87,16 @@ int run(const ResizeFlags& f) {
   if (!result) return report_failure(result.error());
   for (const std::string& note : result->notes) fmt::print(stderr, "lorank: note: {}\n", escape_for_terminal(note));
   if (!f.dry_run) {
-    if (Status s = write_adapter(result->adapter, f.out, AdapterWriteOptions{f.overwrite}); !s.ok()) {
-      return report_failure(s);
-    }
+    AdapterWriteOptions write_options;
+    write_options.overwrite = f.overwrite;
     if (!f.no_verify) {
-      if (Status s = verify_resized(f.out, *result, adapter_options); !s.ok()) {
-        return report_failure(s);
-      }
+      // Verified in the hidden temp, before the rename: a failed check leaves nothing at OUT.
+      write_options.before_publish = [&](const std::filesystem::path& temp) {
+        return verify_temp(temp, *result, adapter_options);
+      };
+    }
+    if (Status s = write_adapter(result->adapter, f.out, write_options); !s.ok()) {
+      return report_failure(s);
     }
   }
   fmt::print("{}", f.json ? resize_json(*result) : resize_table(*result));
@@ -109,7 +128,7 @@ void register_resize(CLI::App& app, CommandRegistry& registry) {
   sub->add_option("--dtype", f->dtype, "Dtype of the new factors (default: the input's)");
   sub->add_option("--alpha", f->alpha, "Alpha for adapters that carry none (as in audit)");
   sub->add_flag("--dry-run", f->dry_run, "Print the plan, write nothing");
-  sub->add_flag("--overwrite", f->overwrite, "Replace an existing output (never the input)");
+  sub->add_flag("--overwrite", f->overwrite, "Replace an existing output lorank wrote: same-format file, or a folder of adapter files only (never the input)");
   sub->add_flag("--no-verify", f->no_verify, "Skip re-reading the output and checking its spectra");
   sub->add_option("--threads", f->threads, "Worker threads (0 = one per core)")->capture_default_str();
   sub->add_flag("--json", f->json, "Print the report as JSON");

@@ -4,14 +4,42 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 #include "cli/commands.h"
 #include "lorank/files.h"
 #include "lorank/version.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+// Every result goes to stdout: a full disk or a closed pipe there must not look like
+// success. One check after the command (and after CLI11's --help/--version, which print
+// through std::cout, synced with stdout): flush, the stream's error flag, and fclose.
+int check_stdout(int code) {
+  errno = 0;
+  int err = std::fflush(stdout) != 0 ? errno : 0;
+  const bool failed_before = std::ferror(stdout) != 0;
+  if (std::fclose(stdout) != 0 && err == 0) err = errno;
+  if (err == 0 && !failed_before) return code;
+  // An earlier failed write set the flag; its errno is gone, and ENOSPC is by far the most
+  // likely (a pipe's EPIPE ends the process by SIGPIPE first).
+  std::fprintf(stderr, "lorank: error: error writing to stdout: %s\n",
+               std::strerror(err != 0 ? err : ENOSPC));
+  return code == 0 ? 1 : code;
+}
+
+int run_lorank(int argc, char** argv);
+
+}  // namespace
+
+int main(int argc, char** argv) { return check_stdout(run_lorank(argc, argv)); }
+
+namespace {
+
+int run_lorank(int argc, char** argv) {
   lorank::remove_unfinished_outputs_on_interrupt();
   CLI::App app{"lorank: audit, resize and experiment with LoRA adapters", "lorank"};
   app.set_version_flag("--version", std::string("lorank ") + LORANK_VERSION_STRING);
@@ -41,3 +69,5 @@ int main(int argc, char** argv) {
     return 1;
   }
 }
+
+}  // namespace

@@ -16,10 +16,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "lorank/gguf_value.h"
+#include "lorank/files.h"
 #include "lorank/status.h"
 #include "lorank/tensor.h"
 
@@ -119,8 +121,20 @@ Result<Adapter> open_adapter(const std::filesystem::path& path, const AdapterOpt
 Status check_not_input(const Adapter& adapter, const std::filesystem::path& out);
 
 struct AdapterWriteOptions {
-  bool overwrite = false;  // replace an existing output (never the input itself)
+  // Replace an existing output (never the input itself), but only one that looks like
+  // lorank's: for kohya/GGUF a regular file of the same format (a safetensors header, the
+  // GGUF magic); for PEFT a folder holding nothing but kAdapterFolderFiles (no subfolder).
+  bool overwrite = false;
+  // Checks the complete hidden temp output (the folder for PEFT, else the file) before it is
+  // renamed into place (lorank/files.h); `resize` verifies it there.
+  BeforePublish before_publish = {};
 };
+
+// The only entries a PEFT output folder may hold for --overwrite to replace it: what lorank
+// writes and what PEFT's save_pretrained writes for the weights. Not README.md (a model
+// card is a person's writing), no subfolder: anything else means lorank did not write it.
+inline constexpr std::string_view kAdapterFolderFiles[] = {
+    "adapter_config.json", "adapter_model.safetensors", "adapter_model.bin"};
 
 // Writes `adapter` in its own format: PEFT → a folder `out` holding adapter_model.safetensors
 // (+ adapter_config.json from peft->raw_json); kohya → the .safetensors file `out`; GGUF →
@@ -128,7 +142,10 @@ struct AdapterWriteOptions {
 // and alpha tensor are taken from the module (so edited factors replace the originals) and
 // passthrough tensors are written unchanged, so reading then writing an adapter reproduces
 // its weights file byte for byte. Atomic: `out` appears complete or not at all.
-// kInvalidArgument if `out` exists and !overwrite, or if check_not_input(adapter, out) fails.
+// kInvalidArgument if `out` exists and !overwrite, if `out` exists and does not look like
+// lorank's output (see AdapterWriteOptions::overwrite; the message names what is there), or
+// if check_not_input(adapter, out) fails. An error from options.before_publish is returned
+// as is (paths in it spelled as `out`), and nothing appears at or changes at `out`.
 Status write_adapter(const Adapter& adapter, const std::filesystem::path& out,
                      const AdapterWriteOptions& options = {});
 

@@ -3,17 +3,33 @@
 #define LORANK_FILES_H_
 
 #include <filesystem>
+#include <cstddef>
+#include <functional>
+#include <span>
 #include <string>
 
 #include "lorank/status.h"
 
 namespace lorank {
 
+// Called by lorank's writers with the path of a complete, fsynced, hidden temp output (a
+// file, or a folder for PEFT) just before it is renamed into place. An error cancels
+// publishing: the temp is removed, nothing appears at (or changes at) the target, and the
+// writer returns that error. This is how `resize` verifies what it wrote before anyone can
+// see it.
+using BeforePublish = std::function<Status(const std::filesystem::path& temp)>;
+
 // Writes `text` to `path` atomically (temp file beside it, fsync, rename): readers see the
 // old file or the whole new one. Without `overwrite`, an existing `path` is refused
-// (kInvalidArgument). kIOError naming the path when the folder is missing, read-only or full.
+// (kInvalidArgument). With it, an existing `path` is replaced only if it is a regular file
+// passing `replaceable` (given its first up to 16 bytes; none = any regular file), else
+// kInvalidArgument naming what is there (`replaceable_what` reads like "an HTML report").
+// kIOError naming the path when the folder is missing, read-only or full. The file gets
+// mode 0666 & ~umask.
 Status write_text_file(const std::filesystem::path& path, const std::string& text,
-                       bool overwrite);
+                       bool overwrite,
+                       const std::function<bool(std::span<const std::byte> head)>& replaceable = {},
+                       const char* replaceable_what = "a regular file");
 
 // For a program's `main`: on SIGINT, SIGTERM or SIGHUP, the
 // unfinished outputs of lorank's atomic writers (hidden temp files and folders) are

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "lorank/gguf_value.h"
+#include "lorank/files.h"
 #include "lorank/status.h"
 #include "lorank/tensor.h"
 
@@ -176,6 +177,8 @@ struct GgufWriteTensor {
 struct GgufWriteOptions {
   // Replace an existing file at the target path; otherwise kInvalidArgument, file untouched.
   bool overwrite = false;
+  // Checks the complete temp file before it is renamed into place (lorank/files.h).
+  BeforePublish before_publish = {};
 };
 
 // Writes a GGUF v3 file atomically (temp file, fsync, rename; see io::AtomicFileWriter):

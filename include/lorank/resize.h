@@ -94,12 +94,14 @@ struct ResizeResult {
 // kInvalidArgument for a non-float options.dtype.
 Result<ResizeResult> resize_adapter(const Adapter& adapter, const ResizeOptions& options = {});
 
-// Re-reads the adapter written at `out` and checks that every module's spectrum equals the
+// Re-reads the adapter written at `out` (resize calls it on the hidden temp output, before
+// publishing it: see AdapterWriteOptions::before_publish) and checks that every module's spectrum equals the
 // first new_rank of its singular values before (result.modules[i].singular_values, from
 // the resize's own SVD; an independent computation: the output's spectrum is taken from the
-// file as written) within the stored dtype's rounding: |Δσ| ≤ 8·u(dtype)·σ₁ (u = unit roundoff; 1e-12 for
-// F64). kInternal naming the module and the values when it does not (a bug, never the
-// user's data); the reader's errors if the output cannot be read back.
+// file as written) within the stored dtypes' rounding: |Δσ| ≤ 8·u·σ₁, u the unit roundoff of
+// the coarser of the module's A and B dtypes (at least 1e-12/8 for F64). kIOError naming
+// the module and the values when it does not (the output is not what was meant to be
+// written: a failed operation, exit 1); the reader's errors if it cannot be read back.
 Status verify_resized(const std::filesystem::path& out, const ResizeResult& result,
                       const AdapterOptions& options = {});
 

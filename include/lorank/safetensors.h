@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lorank/files.h"
 #include "lorank/status.h"
 #include "lorank/tensor.h"
 
@@ -86,6 +87,8 @@ struct SafetensorsWriteOptions {
   // Replace an existing file at the target path. Without it, writing to an existing path
   // fails with kInvalidArgument and leaves that file untouched.
   bool overwrite = false;
+  // Checks the complete temp file before it is renamed into place (lorank/files.h).
+  BeforePublish before_publish = {};
 };
 
 // Writes `tensors` and `metadata` to `path` atomically: either the complete new file

@@ -1,6 +1,9 @@
 // open_adapter: locate the weights, detect the container from its magic bytes, read the
 // tensors, pair the factors by key scheme, and give every module the scale its format's
 // own loader would use.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -9,6 +12,7 @@
 #include "adapter/gguf_layout.h"
 #include "adapter/pairing.h"
 #include "adapter/peft_config.h"
+#include "io/file.h"
 #include "lorank/adapter.h"
 #include "lorank/gguf.h"
 #include "lorank/safetensors.h"
@@ -49,15 +53,19 @@ namespace fs = std::filesystem;
 
 // The weights file inside a folder: PEFT's names first, else the only adapter-like file.
 Result<fs::path> find_weights(const fs::path& dir) {
+  std::error_code ec;
+  // Whatever is at a PEFT name is the weights: opening it names the cause if it is a FIFO,
+  // a folder or a symlink loop, instead of "no weights file".
   for (const char* name : {"adapter_model.safetensors", "adapter_model.bin"}) {
-    if (fs::is_regular_file(dir / name)) return dir / name;
+    if (fs::symlink_status(dir / name, ec).type() != fs::file_type::not_found && !ec) return dir / name;
   }
   std::vector<fs::path> candidates;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string ext = entry.path().extension().string();
-    if (entry.is_regular_file() && (ext == ".safetensors" || ext == ".gguf")) {
-      candidates.push_back(entry.path());
+  // No range-for: its operator++ and the entry's status calls throw on errors.
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string ext = it->path().extension().string();
+    std::error_code type_ec;
+    if (!it->is_directory(type_ec) && (ext == ".safetensors" || ext == ".gguf")) {
+      candidates.push_back(it->path());
     }
   }
   if (ec) return io_error("adapter folder '{}': cannot list: {}", dir.string(), ec.message());
@@ -78,18 +86,23 @@ std::string printable_bytes(std::string_view bytes) {
 }
 
 Result<Container> sniff_container(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return io_error("adapter file '{}': cannot open: {}", file.string(), std::strerror(errno));
+  // Opened without blocking: a FIFO named x.safetensors is refused here, not waited on.
+  Result<io::OpenedFile> opened = io::open_regular_file(file);
+  if (!opened) return Status(opened.error().code(), "adapter file " + opened.error().message());
   char magic[4] = {};
-  in.read(magic, 4);
-  if (in.gcount() == 4 && std::memcmp(magic, "GGUF", 4) == 0) return Container::kGguf;
-  if (in.gcount() == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0) return Container::kPytorch;
+  ssize_t got;
+  do got = ::pread(opened->fd.get(), magic, 4, 0);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return io_error("adapter file '{}': cannot read: {}", file.string(), io::errno_text(errno));
+  const std::size_t gcount = static_cast<std::size_t>(got);
+  if (gcount == 4 && std::memcmp(magic, "GGUF", 4) == 0) return Container::kGguf;
+  if (gcount == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0) return Container::kPytorch;
   // The name is only a hint, for the error: content decides the container.
   const std::string ext = file.extension().string();
   if (ext == ".gguf" || ext == ".bin" || ext == ".pt" || ext == ".pth") {
     return corruption("adapter file '{}': does not start with the {} magic (first bytes {})",
                       file.string(), ext == ".gguf" ? "'GGUF'" : "ZIP 'PK\\x03\\x04'",
-                      printable_bytes(std::string_view(magic, static_cast<std::size_t>(in.gcount()))));
+                      printable_bytes(std::string_view(magic, gcount)));
   }
   return Container::kSafetensors;  // the safetensors reader explains what is wrong if not
 }
@@ -222,7 +235,9 @@ Result<Adapter> pair_and_scale(Adapter a, const AdapterOptions& options) {
   }
   a.format = AdapterFormat::kPeft;
   const fs::path config = weights.parent_path() / "adapter_config.json";
-  if (fs::exists(config)) {
+  std::error_code ec;
+  // Anything at that name is the config: a folder or FIFO there is an error naming it.
+  if (fs::symlink_status(config, ec).type() != fs::file_type::not_found && !ec) {
     a.config_path = config;
     LORANK_ASSIGN_OR_RETURN(a.peft, adapter::read_peft_config(config));
   }
@@ -301,9 +316,15 @@ void release_tensor_pages(const Adapter& adapter, const TensorView& view) {
 
 Result<Adapter> open_adapter(const fs::path& path, const AdapterOptions& options) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) return not_found("'{}': no such file or folder", path.string());
+  const fs::file_status status = fs::status(path, ec);
+  if (status.type() == fs::file_type::not_found) {
+    return not_found("'{}': no such file or folder", path.string());
+  }
+  if (ec) {  // a symlink loop, a name too long, permission denied, ...
+    return io_error("'{}': {}", path.string(), ec.message());
+  }
   fs::path weights = path;
-  if (fs::is_directory(path, ec)) {
+  if (status.type() == fs::file_type::directory) {
     LORANK_ASSIGN_OR_RETURN(weights, find_weights(path));
   }
   if (options.alpha && !(std::isfinite(*options.alpha) && *options.alpha > 0)) {

@@ -1,5 +1,8 @@
 #include "adapter/peft_config.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -7,6 +10,7 @@
 #include <regex>
 #include <sstream>
 
+#include "io/file.h"
 #include "io/json_text.h"
 
 namespace lorank::adapter {
@@ -120,22 +124,25 @@ Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesys
 }
 
 Result<PeftConfig> read_peft_config(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return not_found("adapter config '{}': no such file", path.string());
-  }
+  // Never blocks, and names the cause: a folder or FIFO is not "no such file".
+  Result<io::OpenedFile> opened = io::open_regular_file(path);
+  if (!opened) return Status(opened.error().code(), "adapter config " + opened.error().message());
   // A config is a few KB; refuse absurd sizes before reading (hostile input, docs/security.md).
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) return io_error("adapter config '{}': {}", path.string(), ec.message());
-  if (size > kMaxConfigBytes) {
+  if (opened->size > kMaxConfigBytes) {
     return corruption("adapter config '{}': {} bytes is more than the {} allowed", path.string(),
-                      size, kMaxConfigBytes);
+                      opened->size, kMaxConfigBytes);
   }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (!in.good() && !in.eof()) return io_error("adapter config '{}': cannot read", path.string());
-  return parse_peft_config(ss.str(), path);
+  std::string text(static_cast<std::size_t>(opened->size), '\0');
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::read(opened->fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error("adapter config '{}': cannot read: {}", path.string(), io::errno_text(errno));
+    if (n == 0) break;  // shrank while reading: parse what is there
+    done += static_cast<std::size_t>(n);
+  }
+  text.resize(done);
+  return parse_peft_config(text, path);
 }
 
 }  // namespace lorank::adapter

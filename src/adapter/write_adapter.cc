@@ -5,6 +5,7 @@
 #include "adapter/gguf_layout.h"
 #include "io/atomic_dir.h"
 #include "io/file.h"
+#include "io/replaceable.h"
 #include "lorank/adapter.h"
 #include "lorank/files.h"
 #include "lorank/gguf.h"
@@ -67,7 +68,18 @@ bool is_or_contains(const fs::path& dir, const fs::path& path) {
   return true;
 }
 
-// An error while filling the hidden temp folder, worded with the folder the user named.
+// Refuses to let --overwrite replace anything lorank did not write (see AdapterWriteOptions).
+Status check_replaceable(AdapterFormat format, const fs::path& out) {
+  switch (format) {
+    case AdapterFormat::kPeft: return io::check_replaceable_folder(out, kAdapterFolderFiles);
+    case AdapterFormat::kKohya:
+      return io::check_replaceable_file(out, io::looks_like_safetensors, "a safetensors file");
+    case AdapterFormat::kGguf: return io::check_replaceable_file(out, io::looks_like_gguf, "a GGUF file");
+  }
+  return Status();
+}
+
+// An error while filling or checking the hidden temp output, worded with the name the user gave.
 Status in_user_terms(Status s, const fs::path& temp, const fs::path& out) {
   std::string message = s.message();
   const std::string from = temp.string(), to = out.string();
@@ -94,6 +106,15 @@ Status check_not_input(const Adapter& a, const fs::path& out) {
 
 Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOptions& options) {
   LORANK_RETURN_IF_ERROR(check_not_input(a, out));
+  if (options.overwrite) LORANK_RETURN_IF_ERROR(check_replaceable(a.format, out));
+  // The hook sees the temp path; its errors are reworded to name `out`.
+  BeforePublish before_publish;
+  if (options.before_publish) {
+    before_publish = [&](const fs::path& temp) {
+      Status s = options.before_publish(temp);
+      return s.ok() ? s : in_user_terms(std::move(s), temp, out);
+    };
+  }
   std::deque<std::vector<std::byte>> scratch;
   const std::vector<TensorView> tensors = tensors_to_write(a, scratch);
   switch (a.format) {
@@ -104,13 +125,14 @@ Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOp
       if (s.ok() && a.peft) {
         s = write_text_file(dir.temp_path() / "adapter_config.json", a.peft->raw_json, false);
       }
-      return s.ok() ? dir.commit() : in_user_terms(std::move(s), dir.temp_path(), out);
+      return s.ok() ? dir.commit(before_publish) : in_user_terms(std::move(s), dir.temp_path(), out);
     }
     case AdapterFormat::kKohya:
-      return write_safetensors(out, tensors, a.metadata, SafetensorsWriteOptions{options.overwrite});
+      return write_safetensors(out, tensors, a.metadata,
+                               SafetensorsWriteOptions{options.overwrite, before_publish});
     case AdapterFormat::kGguf:
       return write_gguf(out, a.gguf_kvs, std::span<const TensorView>(tensors),
-                        GgufWriteOptions{options.overwrite});
+                        GgufWriteOptions{options.overwrite, before_publish});
   }
   return internal_error("unknown adapter format");
 }

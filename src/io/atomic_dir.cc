@@ -4,9 +4,11 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <utility>
 
 #include "io/file.h"
 
@@ -29,20 +31,25 @@ Status fsync_path(const fs::path& dir, const fs::path& target) {
 
 Result<AtomicDirectory> AtomicDirectory::create(const fs::path& target, bool overwrite) {
   std::error_code ec;
-  if (fs::exists(target, ec) && !overwrite) {
+  // symlink_status: a dangling symlink is something at that name too.
+  if (fs::symlink_status(target, ec).type() != fs::file_type::not_found && !ec && !overwrite) {
     return invalid_argument("refusing to overwrite existing '{}' (overwrite not requested)",
                             target.string());
   }
   const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string name = ".";  // built by appends: GCC 12 warns falsely on "." + string + "..."
-  name += target.filename().string();
-  name += ".tmp-XXXXXX";
-  std::string tmpl = (parent / name).string();
+  std::string tmpl = (parent / temp_name_template(target)).string();
   const auto creating = lock_temps();  // see AtomicFileWriter::create
   if (::mkdtemp(tmpl.data()) == nullptr) {
     return io_error("creating a folder beside '{}': {}", target.string(), errno_text(errno));
   }
   track_temp(tmpl);
+  // mkdtemp makes the folder 0700; an output gets what the user's umask allows.
+  if (::chmod(tmpl.c_str(), static_cast<mode_t>(0777 & ~process_umask())) != 0) {
+    const int err = errno;
+    ::rmdir(tmpl.c_str());
+    untrack_temp(tmpl);
+    return io_error("setting mode of '{}': {}", tmpl, errno_text(err));
+  }
   AtomicDirectory d;
   d.target_ = target;
   d.temp_ = tmpl;
@@ -69,8 +76,24 @@ AtomicDirectory::~AtomicDirectory() {
   if (!temp_.empty()) fs::remove_all(temp_, ec), untrack_temp(temp_);
 }
 
-Status AtomicDirectory::commit() {
+// Removes the replaced folder, now at `old`: its files one by one, then the folder. Never
+// recursive, so a subfolder that appeared after the caller's check survives.
+Status remove_replaced(const fs::path& old, const fs::path& target) {
+  std::error_code ec;
+  for (fs::directory_iterator it(old, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory(ec)) continue;  // is_directory follows symlinks; removing a link is fine
+    fs::remove(it->path(), ec);
+  }
+  if (::rmdir(old.c_str()) != 0) {
+    return io_error("replaced '{}', but its old contents are kept in '{}': {}", target.string(),
+                    old.string(), errno_text(errno));
+  }
+  return Status();
+}
+
+Status AtomicDirectory::commit(const BeforePublish& before_publish) {
   LORANK_RETURN_IF_ERROR(fsync_path(temp_, target_));
+  if (before_publish) LORANK_RETURN_IF_ERROR(before_publish(temp_));
   const fs::path parent = target_.has_parent_path() ? target_.parent_path() : fs::path(".");
   auto published = lock_temps();  // an interrupt now waits until the name is settled
   int rc = ::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_NOREPLACE);
@@ -78,12 +101,12 @@ Status AtomicDirectory::commit() {
     // Swap the new folder in atomically, then remove the old one now sitting at temp_.
     rc = ::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, target_.c_str(), RENAME_EXCHANGE);
     if (rc == 0) {
-      std::error_code ec;
-      fs::remove_all(temp_, ec);  // the old folder
-      untrack_temp(temp_);
-      temp_.clear();
+      const fs::path old = std::exchange(temp_, {});
+      untrack_temp(old);  // the old folder: never removed recursively, not even on interrupt
       published.unlock();
-      return fsync_path(parent, target_);
+      Status removed = remove_replaced(old, target_);
+      LORANK_RETURN_IF_ERROR(fsync_path(parent, target_));
+      return removed;
     }
   }
   if (rc != 0) {

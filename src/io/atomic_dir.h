@@ -5,14 +5,17 @@
 
 #include <filesystem>
 
+#include "io/file.h"
 #include "lorank/status.h"
 
 namespace lorank::io {
 
 class AtomicDirectory {
  public:
-  // Creates `.<name>.tmp-XXXXXX` beside `target`. kInvalidArgument if `target` exists and
-  // !overwrite; kIOError if the parent is missing or not writable.
+  // Creates `.<name>.tmp-XXXXXX` (temp_name_template) beside `target`, mode 0777 & ~umask.
+  // kInvalidArgument if `target` exists and !overwrite; kIOError if the parent is missing or
+  // not writable. Whether an existing target may be replaced at all is the caller's
+  // question (write_adapter only replaces a folder holding nothing but adapter files).
   static Result<AtomicDirectory> create(const std::filesystem::path& target, bool overwrite);
 
   AtomicDirectory(AtomicDirectory&& other) noexcept;
@@ -24,9 +27,14 @@ class AtomicDirectory {
   // Where to write the folder's files until commit().
   const std::filesystem::path& temp_path() const { return temp_; }
 
-  // fsyncs the temp folder, renames it to the target (replacing an existing target only if
-  // `overwrite`: the old folder is swapped out and removed), fsyncs the parent.
-  Status commit();
+  // fsyncs the temp folder, calls `before_publish` (if set) with its path, renames it to
+  // the target and fsyncs the parent. An existing target is replaced only if `overwrite`:
+  // it is swapped out atomically, then its files are removed one by one and the folder
+  // itself with rmdir, never recursively; should it hold a subfolder (one created since the
+  // caller checked it), it is kept under the hidden name and the error says where. On a
+  // failure before the rename (including one from `before_publish`) the target is untouched
+  // and the temp folder is removed.
+  Status commit(const BeforePublish& before_publish = {});
 
  private:
   AtomicDirectory() = default;

@@ -4,6 +4,7 @@
 #include "io/temp_registry.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <mutex>
+#include <string>
 #include <utility>
 
 namespace lorank::io {
@@ -20,18 +24,6 @@ namespace {
 // Small appends (headers) are gathered; tensor data larger than this goes straight out.
 constexpr std::size_t kWriteBufferBytes = std::size_t{1} << 20;
 
-class FdCloser {
- public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  ~FdCloser() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-
- private:
-  int fd_;
-};
 
 Status write_all(int fd, const std::byte* p, std::size_t n, const std::filesystem::path& target) {
   while (n > 0) {
@@ -54,7 +46,7 @@ Status fsync_dir(const std::filesystem::path& dir, const std::filesystem::path& 
   if (dfd < 0) {
     return io_error("syncing folder of '{}': {}", target.string(), errno_text(errno));
   }
-  FdCloser closer(dfd);
+  UniqueFd closer(dfd);
   if (::fsync(dfd) != 0 && errno != EINVAL) {  // EINVAL: the file system cannot sync folders
     return io_error("syncing folder of '{}': {}", target.string(), errno_text(errno));
   }
@@ -69,25 +61,97 @@ std::string errno_text(int err) {
   return std::string(::strerror_r(err, buf, sizeof(buf)));
 }
 
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+namespace {
+
+// What a non-regular file is, for "'x' is a FIFO, not a regular file".
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+}  // namespace
+
+Result<OpenedFile> open_regular_file(const std::filesystem::path& path) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    const int err = errno;
+    // errno's own words name the cause: No such file or directory, Permission denied,
+    // File name too long, Not a directory, Too many levels of symbolic links.
+    if (err == ENOENT) return not_found("'{}': {}", path.string(), errno_text(err));
+    return io_error("'{}': {}{}", path.string(), errno_text(err), err == ELOOP ? " (a symlink loop?)" : "");
+  }
+  OpenedFile file{UniqueFd(fd), 0};
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return io_error("stat '{}': {}", path.string(), errno_text(errno));
+  if (!S_ISREG(st.st_mode)) {
+    const char* kind = file_kind(st.st_mode);
+    if (std::strcmp(kind, "not a regular file") == 0) {
+      return io_error("'{}' is not a regular file", path.string());
+    }
+    return io_error("'{}' is {}, not a regular file", path.string(), kind);
+  }
+  const int flags = ::fcntl(fd, F_GETFL);  // reads block normally from here on
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  file.size = static_cast<std::uint64_t>(st.st_size);
+  return file;
+}
+
+unsigned process_umask() {
+  static const unsigned mask = [] {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("Umask:", 0) == 0) return static_cast<unsigned>(std::strtoul(line.c_str() + 6, nullptr, 8) & 0777);
+    }
+    // No /proc: read it the only way POSIX offers, once, before any writer runs.
+    const mode_t old = ::umask(022);
+    ::umask(old);
+    return static_cast<unsigned>(old);
+  }();
+  return mask;
+}
+
+std::string temp_name_template(const std::filesystem::path& target) {
+  constexpr std::size_t kNameMax = NAME_MAX;  // 255 on Linux file systems
+  constexpr std::string_view kSuffix = ".tmp-XXXXXX";
+  std::string name = target.filename().string();
+  const std::size_t room = kNameMax - 1 - kSuffix.size();  // 1 for the leading '.'
+  if (name.size() > room) {
+    std::size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+    name.resize(cut);
+  }
+  std::string out(".");  // built with append: GCC 12's -Wrestrict misfires on "." + string
+  out.append(name).append(kSuffix);
+  return out;
+}
+
 // ---------------------------------------------------------------- MappedFile
 
 Result<MappedFile> MappedFile::open(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) return not_found("opening '{}': {}", path.string(), errno_text(err));
-    return io_error("opening '{}': {}", path.string(), errno_text(err));
-  }
-  FdCloser closer(fd);  // the mapping keeps the file alive without the descriptor
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return io_error("stat '{}': {}", path.string(), errno_text(errno));
-  if (!S_ISREG(st.st_mode)) return invalid_argument("'{}' is not a regular file", path.string());
-
+  LORANK_ASSIGN_OR_RETURN(OpenedFile opened, open_regular_file(path));
+  // The mapping keeps the file alive without the descriptor, closed on return.
   MappedFile file;
   file.path_ = path;
-  file.size_ = static_cast<std::size_t>(st.st_size);
+  file.size_ = static_cast<std::size_t>(opened.size);
   if (file.size_ == 0) return file;  // mmap rejects length 0; an empty span is enough
-  void* p = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  void* p = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, opened.fd.get(), 0);
   if (p == MAP_FAILED) return io_error("mapping '{}': {}", path.string(), errno_text(errno));
   file.data_ = static_cast<const std::byte*>(p);
   return file;
@@ -146,10 +210,7 @@ Result<AtomicFileWriter> AtomicFileWriter::create(const std::filesystem::path& t
   }
   std::filesystem::path dir = target.parent_path();
   if (dir.empty()) dir = ".";
-  // Built with append: GCC 12's -Wrestrict misfires on `"." + std::string` here.
-  std::string temp_name(".");
-  temp_name.append(target.filename().string()).append(".tmp-XXXXXX");
-  std::string tmpl = (dir / temp_name).string();
+  std::string tmpl = (dir / temp_name_template(target)).string();
   // Created and tracked under the registry lock: after an interrupt's cleanup (which keeps
   // the lock) no new temp can appear.
   auto creating = lock_temps();
@@ -166,7 +227,8 @@ Result<AtomicFileWriter> AtomicFileWriter::create(const std::filesystem::path& t
   w.target_ = target;
   w.temp_path_ = tmpl;
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  if (::fchmod(fd, 0644) != 0) {
+  // mkstemp makes the file 0600; an output gets what the user's umask allows.
+  if (::fchmod(fd, static_cast<mode_t>(0666 & ~process_umask())) != 0) {
     return w.fail(io_error("setting mode of '{}': {}", tmpl, errno_text(errno)));
   }
   w.buffer_.reserve(kWriteBufferBytes);
@@ -233,7 +295,7 @@ Status AtomicFileWriter::append(std::span<const std::byte> bytes) {
   return Status();
 }
 
-Status AtomicFileWriter::commit() {
+Status AtomicFileWriter::commit(const BeforePublish& before_publish) {
   if (fd_ < 0) return invalid_argument("committing '{}': writer is closed", target_.string());
   if (Status s = flush_buffer(); !s.ok()) return fail(std::move(s));
   // fsync before rename: otherwise a crash can leave the new name on empty or partial data.
@@ -242,6 +304,9 @@ Status AtomicFileWriter::commit() {
   }
   if (::close(std::exchange(fd_, -1)) != 0) {
     return fail(io_error("closing '{}': {}", target_.string(), errno_text(errno)));
+  }
+  if (before_publish) {
+    if (Status s = before_publish(temp_path_); !s.ok()) return fail(std::move(s));
   }
   auto published = lock_temps();  // an interrupt now waits until the name is settled
   int rc = 0;

@@ -5,14 +5,63 @@
 #define LORANK_IO_FILE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "lorank/files.h"
 #include "lorank/status.h"
 
 namespace lorank::io {
+
+// A file descriptor, closed on destruction. Move-only.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+  int release() { int fd = fd_; fd_ = -1; return fd; }
+
+ private:
+  int fd_ = -1;
+};
+
+// A regular file opened for reading, and its size when opened.
+struct OpenedFile {
+  UniqueFd fd;
+  std::uint64_t size = 0;
+};
+
+// Opens `path` read-only without ever blocking, and only if it is a regular file: the open
+// uses O_NONBLOCK (cleared afterwards), so a FIFO or a device named like an adapter is
+// refused at once instead of waiting for a writer. Errors are one line naming the path:
+// kNotFound if nothing is there; kIOError for anything else, worded by cause: "'x' is a
+// FIFO, not a regular file" (also directory, device, socket), a symlink loop, a name too
+// long, permission denied, or the errno text.
+Result<OpenedFile> open_regular_file(const std::filesystem::path& path);
+
+// The process's file mode creation mask, read once (from /proc/self/status, or with umask()
+// on the first call when /proc is missing) and cached: calling umask() twice on every
+// write would race with other threads. New outputs get 0666 (files) or 0777 (folders)
+// minus this mask, as `touch` and `mkdir` would create them.
+unsigned process_umask();
+
+// The hidden temp name for `target` in its folder: `.<name>.tmp-XXXXXX` (a mkstemp/mkdtemp
+// template), with <name> cut (at a UTF-8 character boundary) so that the whole stays within
+// NAME_MAX (255 bytes): any legal output name gets a legal temp name. The random suffix
+// keeps it unique; the name's start keeps it recognisable.
+std::string temp_name_template(const std::filesystem::path& target);
+
+// See lorank/files.h: checks a complete temp output before commit() publishes it.
+using BeforePublish = lorank::BeforePublish;
 
 // A whole file mapped read-only (MAP_PRIVATE). Move-only; unmaps on destruction.
 // An empty file is valid and has empty bytes(). The mapping reflects the file as it is on
@@ -20,8 +69,9 @@ namespace lorank::io {
 // as with every mmap-based reader.
 class MappedFile {
  public:
-  // Maps `path`. Returns kNotFound if it does not exist, kInvalidArgument if it is not a
-  // regular file, kIOError for any other failure (message: path and errno text).
+  // Maps `path`, opened by open_regular_file (never blocks; its errors: kNotFound if
+  // nothing is there, kIOError for a FIFO, directory, device, symlink loop, ... and every
+  // other failure; message: path and cause).
   static Result<MappedFile> open(const std::filesystem::path& path);
 
   MappedFile() = default;
@@ -54,7 +104,8 @@ class MappedFile {
 // data goes to `.<name>.tmp-XXXXXX` (mkstemp) in the target's folder; commit() fsyncs it,
 // renames it over the target and fsyncs the folder. The temp file is removed on every
 // failure and when the writer is destroyed without a successful commit().
-// The new file gets mode 0644. Not thread-safe; move-only.
+// The new file gets mode 0666 & ~umask (process_umask()), as a shell redirection would
+// create it. Not thread-safe; move-only.
 class AtomicFileWriter {
  public:
   // Creates the temp file. Returns kInvalidArgument if `target` exists and !overwrite, and
@@ -72,10 +123,12 @@ class AtomicFileWriter {
   // EFBIG, EIO, ...); the temp file is then already removed and the writer is dead.
   Status append(std::span<const std::byte> bytes);
 
-  // Flushes, fsyncs, renames into place and fsyncs the folder. Without `overwrite`, the
-  // rename refuses a target that appeared since create() (kInvalidArgument). On any
-  // failure the temp file is removed. REQUIRES: called at most once.
-  Status commit();
+  // Flushes, fsyncs and closes the temp file, calls `before_publish` (if set) with its
+  // path, then renames it into place and fsyncs the folder. Without `overwrite`, the rename
+  // refuses a target that appeared since create() (kInvalidArgument). On any failure,
+  // including one returned by `before_publish`, the temp file is removed and the target is
+  // untouched. REQUIRES: called at most once.
+  Status commit(const BeforePublish& before_publish = {});
 
   // The temp file's path (empty once committed or failed); for tests.
   const std::filesystem::path& temp_path() const { return temp_path_; }

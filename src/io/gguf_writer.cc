@@ -145,7 +145,7 @@ Status write_gguf(const std::filesystem::path& path, std::span<const GgufKv> kvs
     LORANK_RETURN_IF_ERROR(writer.append(t.data));
     LORANK_RETURN_IF_ERROR(write_zeros(writer, pad_to(t.data.size(), *alignment)));
   }
-  return writer.commit();
+  return writer.commit(options.before_publish);
 }
 
 Status write_gguf(const std::filesystem::path& path, std::span<const GgufKv> kvs,

@@ -179,7 +179,7 @@ Status write_safetensors(const std::filesystem::path& path, std::span<const Tens
   LORANK_RETURN_IF_ERROR(writer.append(length));
   LORANK_RETURN_IF_ERROR(writer.append(std::as_bytes(std::span<const char>(json))));
   for (const TensorView& t : tensors) LORANK_RETURN_IF_ERROR(writer.append(t.data));
-  return writer.commit();
+  return writer.commit(options.before_publish);
 }
 
 void SafetensorsFile::release_pages(std::span<const std::byte> bytes) const {

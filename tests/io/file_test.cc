@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,12 @@ std::span<const std::byte> as_bytes(const std::string& s) {
 
 void write_plain(const std::filesystem::path& p, const std::string& content) {
   std::ofstream(p, std::ios::binary) << content;
+}
+
+// "'path'", built by appends: GCC 12's -Wrestrict misfires on "'" + std::string.
+std::string quoted(const std::filesystem::path& p) {
+  std::string out("'");
+  return out.append(p.string()).append("'");
 }
 
 std::string read_plain(const std::filesystem::path& p) {
@@ -62,7 +69,8 @@ TEST(MappedFile, ErrorsNameThePath) {
 
   auto folder = MappedFile::open(dir.path());
   ASSERT_FALSE(folder.has_value());
-  EXPECT_EQ(folder.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(folder.error().code(), StatusCode::kIOError);  // bad data, not a bad flag: exit 1
+  EXPECT_EQ(folder.error().message(), quoted(dir.path()) + " is a directory, not a regular file");
 
   write_plain(dir / "file", "x");
   auto not_dir = MappedFile::open(dir / "file" / "child");
@@ -197,6 +205,87 @@ TEST(AtomicFileWriter, DiskFullFailsCleanly) {
   ASSERT_TRUE(WIFEXITED(status)) << "child died with signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 0) << "see the _exit codes in the child above";
   EXPECT_TRUE(dir.entries().empty());
+}
+
+// A FIFO would block a plain open() until a writer comes; it must be refused at once.
+TEST(OpenRegularFile, FifoIsRefusedWithoutBlocking) {
+  TempDir dir;
+  const auto fifo = dir / "x.safetensors";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::alarm(10);  // a hang ends the child by SIGALRM
+    auto f = MappedFile::open(fifo);
+    const bool ok = !f && f.error().code() == StatusCode::kIOError &&
+                    f.error().message() == quoted(fifo) + " is a FIFO, not a regular file";
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status)) << "the open blocked (killed by signal " << WTERMSIG(status) << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(OpenRegularFile, SymlinkLoopAndDevicesNameTheCause) {
+  TempDir dir;
+  const auto loop = dir / "loop";
+  std::filesystem::create_symlink("loop", loop);
+  auto l = open_regular_file(loop);
+  ASSERT_FALSE(l.has_value());
+  EXPECT_EQ(l.error().code(), StatusCode::kIOError);
+  EXPECT_EQ(l.error().message(), quoted(loop) + ": Too many levels of symbolic links (a symlink loop?)");
+  auto zero = open_regular_file("/dev/zero");
+  ASSERT_FALSE(zero.has_value());
+  EXPECT_EQ(zero.error().message(), "'/dev/zero' is a device, not a regular file");
+  auto ok = open_regular_file("/proc/self/status");  // regular, size 0 in stat: still opens
+  EXPECT_TRUE(ok.has_value());
+}
+
+TEST(TempNames, StayWithinNameMax) {
+  EXPECT_EQ(temp_name_template("dir/out.bin"), ".out.bin.tmp-XXXXXX");
+  for (std::size_t n : {243u, 244u, 250u, 255u}) {
+    const std::string t = temp_name_template(std::string(n, 'a'));
+    EXPECT_LE(t.size(), 255u) << n;
+    EXPECT_EQ(t.rfind(".aaaa", 0), 0u) << t;
+    EXPECT_EQ(t.substr(t.size() - 11), ".tmp-XXXXXX");
+  }
+  EXPECT_EQ(temp_name_template(std::string(243, 'a')).size(), 255u);
+  // A cut never splits a UTF-8 character: 'é' is 2 bytes, the room is 243.
+  std::string accents;
+  for (int i = 0; i < 125; ++i) accents += "\xc3\xa9";
+  const std::string t = temp_name_template(accents);
+  EXPECT_EQ(t.size(), 1 + 242 + 11u);
+}
+
+TEST(AtomicFileWriter, FailedCheckBeforePublishLeavesNothing) {
+  TempDir dir;
+  write_plain(dir / "out.bin", "old");
+  auto w = AtomicFileWriter::create(dir / "out.bin", true);
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE(w->append(as_bytes("new")).ok());
+  std::string seen;
+  const Status s = w->commit([&](const std::filesystem::path& temp) {
+    seen = read_plain(temp);  // complete and readable at its temp name
+    return io_error("check failed");
+  });
+  EXPECT_EQ(s.message(), "check failed");
+  EXPECT_EQ(seen, "new");
+  EXPECT_EQ(read_plain(dir / "out.bin"), "old");
+  EXPECT_EQ(dir.entries(), std::set<std::string>{"out.bin"});
+}
+
+TEST(AtomicFileWriter, ModeFollowsTheUmask) {
+  TempDir dir;
+  auto w = AtomicFileWriter::create(dir / "out.bin", false);
+  ASSERT_TRUE(w.has_value());
+  ASSERT_TRUE(w->commit().ok());
+  struct stat st;
+  ASSERT_EQ(::stat((dir / "out.bin").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0666u & ~process_umask());
+  const mode_t now = ::umask(0);  // single-threaded test: safe to read this way
+  ::umask(now);
+  EXPECT_EQ(process_umask(), static_cast<unsigned>(now));
 }
 
 }  // namespace
