@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 # FUZZ_MAX_LEN (default 65536) caps the input size: the long run uses 1048576 so that deep
 # JSON and big headers are reachable. FUZZ_SKIP_BUILD=1 runs the targets as built (for
-# several runs at once beside each other).
+# several runs at once beside each other). FUZZ_BUILD_DIR (default build-fuzz) names the
+# build: CI points it at its sanitizer build, which holds the tests and the fuzz targets.
 # Corpora and findings live in build-fuzz/corpus/<target> and build-fuzz/findings/<target>.
 # A crash makes the script exit non-zero and leaves the input under findings/.
 set -euo pipefail
@@ -12,12 +13,14 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
 shift || true
 SHARED=${LORANK_SHARED_DIR:-../shared}
-BUILD=build-fuzz
+BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 command -v clang++ >/dev/null || { echo "fuzz: clang++ is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
-CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DLORANK_FUZZ=ON -DLORANK_BUILD_TESTS=OFF \
-  -DLORANK_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 MAX_LEN=${FUZZ_MAX_LEN:-65536}
-[[ -n "${FUZZ_SKIP_BUILD:-}" ]] || cmake --build "$BUILD" >/dev/null
+if [[ -z "${FUZZ_SKIP_BUILD:-}" ]]; then
+  CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DLORANK_FUZZ=ON -DLORANK_BUILD_TESTS=OFF \
+    -DLORANK_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$BUILD" >/dev/null
+fi
 TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=(fuzz_safetensors fuzz_peft_config fuzz_adapter fuzz_render fuzz_gguf fuzz_pickle fuzz_unpickler)
 
