@@ -2,6 +2,10 @@
 # Builds the libFuzzer targets (clang + ASan/UBSan) and runs each for SECONDS (default 60)
 # with seed corpora from ../shared/adapters and generated adapters.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
+# FUZZ_MAX_LEN (default 65536) caps the input size: the long run uses 1048576 so that deep
+# JSON and big headers are reachable. FUZZ_SKIP_BUILD=1 runs the targets as built (for
+# several runs at once beside each other). FUZZ_BUILD_DIR (default build-fuzz) names the
+# build: CI points it at its sanitizer build, which holds the tests and the fuzz targets.
 # Corpora and findings live in build-fuzz/corpus/<target> and build-fuzz/findings/<target>.
 # A crash makes the script exit non-zero and leaves the input under findings/.
 set -euo pipefail
@@ -9,13 +13,16 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
 shift || true
 SHARED=${LORANK_SHARED_DIR:-../shared}
-BUILD=build-fuzz
+BUILD=${FUZZ_BUILD_DIR:-build-fuzz}
 command -v clang++ >/dev/null || { echo "fuzz: clang++ is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
-CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DLORANK_FUZZ=ON -DLORANK_BUILD_TESTS=OFF \
-  -DLORANK_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" >/dev/null
+MAX_LEN=${FUZZ_MAX_LEN:-65536}
+if [[ -z "${FUZZ_SKIP_BUILD:-}" ]]; then
+  CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DLORANK_FUZZ=ON -DLORANK_BUILD_TESTS=OFF \
+    -DLORANK_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$BUILD" >/dev/null
+fi
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(fuzz_safetensors fuzz_peft_config fuzz_adapter fuzz_gguf fuzz_pickle fuzz_unpickler)
+((${#TARGETS[@]})) || TARGETS=(fuzz_safetensors fuzz_peft_config fuzz_adapter fuzz_render fuzz_gguf fuzz_pickle fuzz_unpickler)
 
 seed() {  # seed TARGET: fills the corpus folder once, then adds the malformed corpus cases
   local t=$1 dir=$BUILD/corpus/$1
@@ -24,8 +31,15 @@ seed() {  # seed TARGET: fills the corpus folder once, then adds the malformed c
     fuzz_safetensors|fuzz_adapter) cp -n tests/data/malformed/st-*.safetensors "$dir/" ;;
     fuzz_gguf) cp -n tests/data/malformed/*.gguf "$dir/" ;;
     fuzz_pickle) cp -n tests/data/malformed/*.bin "$dir/" ;;
+    fuzz_render)  # PEFT folders as config + separator + weights (fuzz_render.cc)
+      cp -n tests/data/malformed/st-*.safetensors tests/data/malformed/*.gguf "$dir/"
+      for d in tests/data/malformed/peft-*/; do
+        [[ -f "$d/adapter_config.json" && -f "$d/adapter_model.safetensors" ]] || continue
+        { cat "$d/adapter_config.json"; printf '\n#LORANK-WEIGHTS#\n'; cat "$d/adapter_model.safetensors"; } \
+          > "$dir/$(basename "$d")"
+      done ;;
   esac
-  [[ -n "$(ls -A "$dir" | grep -v '^st-\|^gguf-\|^bin-')" ]] && return
+  [[ -n "$(ls -A "$dir" | grep -v '^st-\|^gguf-\|^bin-\|^peft-')" ]] && return
   case $t in
     fuzz_safetensors|fuzz_adapter)
       find "$SHARED/adapters" -name '*.safetensors' -size -4M -exec cp -t "$dir" {} + 2>/dev/null || true
@@ -39,6 +53,8 @@ seed() {  # seed TARGET: fills the corpus folder once, then adds the malformed c
       printf 'GGUF\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' > "$dir/empty.gguf" ;;
     fuzz_pickle)
       cp "$SHARED/adapters/gpt2-great-bin-r8/adapter_model.bin" "$dir/" ;;
+    fuzz_render)
+      /usr/bin/python3 fuzz/make_render_seeds.py "$SHARED/adapters" "$dir" ;;
     fuzz_unpickler)
       python3 - "$SHARED/adapters/gpt2-great-bin-r8/adapter_model.bin" "$dir/real.pkl" <<'PY'
 import sys, zipfile
@@ -64,7 +80,7 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$BUILD/findings/$t"
   echo "fuzz: $t for ${SECONDS_EACH}s" >&2
   if ! "$BUILD/fuzz/$t" "$BUILD/corpus/$t" -dict="$(dict_for "$t")" -max_total_time="$SECONDS_EACH" \
-      -max_len=65536 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$BUILD/findings/$t/" \
+      -max_len="$MAX_LEN" -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$BUILD/findings/$t/" \
       -print_final_stats=1 > "$BUILD/findings/$t.log" 2>&1; then
     echo "fuzz: $t FOUND A CRASH: see $BUILD/findings/$t/ and $BUILD/findings/$t.log" >&2
     status=1

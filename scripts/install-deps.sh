@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Installs lorank's build, test and benchmark dependencies from Debian 12's archive.
+# Installs lorank's dependencies from Debian 12's archive.
+#   scripts/install-deps.sh          what building lorank needs (the demo, audit, resize, ...)
+#   scripts/install-deps.sh --test   also what the tests, benchmarks and CI need
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config
-      libeigen3-dev libopenblas-dev liblapacke-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-      libgtest-dev libbenchmark-dev python3-numpy
-      chromium   # headless render check of the HTML report (tools/check_html.sh)
-      clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes (scripts/fuzz.sh)
+      libeigen3-dev libopenblas-dev liblapacke-dev libfmt-dev nlohmann-json3-dev libcli11-dev)
+case "${1:-}" in
+  "") ;;
+  --test)
+    PKGS+=(libgtest-dev libbenchmark-dev
+           python3-numpy              # the tests' oracle and the benchmarks' peer
+           chromium                   # headless render check of the HTML report (tools/check_html.sh)
+           clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes (scripts/fuzz.sh, CI)
+    ;;
+  *) echo "usage: scripts/install-deps.sh [--test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
