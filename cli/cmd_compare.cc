@@ -35,12 +35,7 @@ int run(const CompareFlags& flags) {
   options.k = flags.k;
   options.threads = flags.threads;
   Result<AdapterComparison> comparison = compare_adapters(*a, *b, options);
-  if (!comparison) {
-    // The flags were validated by the parser, so any failure here comes from the two
-    // adapters (e.g. a shape mismatch, reported as an invalid argument): exit 1, not 2.
-    report_failure(comparison.error());
-    return kExitFailure;
-  }
+  if (!comparison) return report_failure(comparison.error());
   fmt::print("{}", flags.json ? compare_json(*a, *b, *comparison)
                               : compare_table(*a, *b, *comparison));
   return kExitOk;

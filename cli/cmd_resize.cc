@@ -85,6 +85,15 @@ int run(const ResizeFlags& f) {
   Result<ResizeResult> result = resize_adapter(*adapter, options);
   bar.finish();
   if (!result) return report_failure(result.error());
+  if (result->keeps_every_rank()) {
+    return usage_error(fmt::format(
+        "nothing to resize: under {}{} every module of '{}' keeps its rank, so the output would "
+        "be a full-rank copy; choose a smaller rank", options.rule.to_string(),
+        options.snap == Snap::kNone ? "" : fmt::format(" with --snap {}", snap_name(options.snap)),
+        f.in));
+  }
+  for (const std::string& w : adapter->warnings) fmt::print(stderr, "lorank: warning: {}\n", escape_for_terminal(w));
+  for (const std::string& w : result->warnings) fmt::print(stderr, "lorank: warning: {}\n", escape_for_terminal(w));
   for (const std::string& note : result->notes) fmt::print(stderr, "lorank: note: {}\n", escape_for_terminal(note));
   if (!f.dry_run) {
     AdapterWriteOptions write_options;
@@ -113,7 +122,7 @@ void register_resize(CLI::App& app, CommandRegistry& registry) {
                 "every module (truncated SVD from the factors), written in the input's format.");
   sub->add_option("in", f->in, "Adapter folder or weights file")->required();
   sub->add_option("-o,--out", f->out, "Output (PEFT: a folder; kohya/GGUF: a file). Never the input");
-  sub->add_option("--rank", f->rank, "Keep k directions per module (capped at the old rank)");
+  sub->add_option("--rank", f->rank, "Keep k directions per module (capped at the old rank, with a warning)");
   sub->add_option("--energy", f->energy, "Smallest k keeping this fraction of sum sigma^2 (PEFT's rule)");
   sub->add_option("--threshold", f->threshold, "Keep sigma_i >= T*sigma_1");
   sub->add_flag("--recommended", f->recommended, "The audit's default rule (threshold:0.01)");
@@ -126,7 +135,7 @@ void register_resize(CLI::App& app, CommandRegistry& registry) {
   sub->add_flag("--sigma-in-b", f->sigma_in_b, "Put the singular values in B (PEFT/kohya convention) "
                                                "instead of balancing them");
   sub->add_option("--dtype", f->dtype, "Dtype of the new factors (default: the input's)");
-  sub->add_option("--alpha", f->alpha, "Alpha for adapters that carry none (as in audit)");
+  sub->add_option("--alpha", f->alpha, "Alpha for adapters that carry none (as in audit; a warning when the file overrides it)");
   sub->add_flag("--dry-run", f->dry_run, "Print the plan, write nothing");
   sub->add_flag("--overwrite", f->overwrite, "Replace an existing output lorank wrote: same-format file, or a folder of adapter files only (never the input)");
   sub->add_flag("--no-verify", f->no_verify, "Skip re-reading the output and checking its spectra");

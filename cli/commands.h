@@ -15,10 +15,14 @@
 
 namespace lorank::cli {
 
-// Exit codes, documented in docs/cli.md.
+// Exit codes, documented in docs/cli.md and in every --help (kExitCodesHelp).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;
-inline constexpr int kExitUsage = 2;
+inline constexpr int kExitFailure = 1;   // bad data, or an operation that failed
+inline constexpr int kExitUsage = 2;     // bad command line (kInvalidArgument)
+inline constexpr int kExitInternal = 3;  // a bug in lorank (kInternal, an escaped exception)
+inline constexpr const char* kExitCodesHelp =
+    "Exit codes: 0 success; 1 bad data or a failed operation; 2 usage error (bad command line); "
+    "3 internal error (a bug in lorank; please report it).";
 
 class CommandRegistry {
  public:
@@ -32,13 +36,24 @@ class CommandRegistry {
 
 // Prints `lorank: error: <message>` to stderr and returns kExitUsage.
 int usage_error(std::string_view message);
-// Prints `lorank: error: <status>` to stderr and returns kExitFailure (or kExitUsage for
-// kInvalidArgument, which only the command line can cause at this level).
+// Prints `lorank: error: <status>` to stderr and returns its exit code: kExitUsage for
+// kInvalidArgument (the caller's options), kExitInternal for kInternal (with a plea for a
+// report, as report_internal_error() does), kExitFailure for everything else.
 int report_failure(const Status& status);
+// Prints `lorank: error: internal error: <what> (this is a bug in lorank; please report
+// it)` to stderr and returns kExitInternal.
+int report_internal_error(std::string_view what);
 
 // "2,4,16" → {2, 4, 16}; kInvalidArgument naming `flag` for an item that is not a whole
 // decimal number (spaces around items are allowed).
 Result<std::vector<int>> parse_int_list(const std::string& text, std::string_view flag);
+
+// Makes every integer and floating-point option of `app` and its subcommands accept plain
+// decimal only: "16", "-3", "0.5", "1e-3". CLI11 alone would read "0x10" as 16, "010" as 8,
+// "-1" as 2^64-1 for an unsigned flag, and "inf", "nan" or "0x1p4" as floats. A rejected value
+// is a parse error: `--rank: expected a whole number in decimal, got '0x10'`, exit 2.
+// Call once, after every command is registered.
+void require_decimal_numbers(CLI::App& app);
 
 // A one-line explanation of a command-line parsing failure, ending with a hint.
 std::string describe_parse_error(const CLI::App& app, int argc, char** argv,

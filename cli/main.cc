@@ -1,6 +1,6 @@
 // The `lorank` command: parses the command line, dispatches to one subcommand, and owns
 // exit codes and streams (results on stdout, diagnostics on stderr). Exit codes:
-//   0 success, 1 failure caused by data or the runtime, 2 usage error.
+//   0 success, 1 bad data or a failed operation, 2 usage error, 3 internal error (a bug).
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -44,12 +44,14 @@ int run_lorank(int argc, char** argv) {
   CLI::App app{"lorank: audit, resize and experiment with LoRA adapters", "lorank"};
   app.set_version_flag("--version", std::string("lorank ") + LORANK_VERSION_STRING);
   app.require_subcommand(1);
+  app.footer(lorank::cli::kExitCodesHelp);  // before the subcommands: they inherit it
   lorank::cli::CommandRegistry registry;
   lorank::cli::register_demo(app, registry);
   lorank::cli::register_audit(app, registry);
   lorank::cli::register_experiment(app, registry);
   lorank::cli::register_compare(app, registry);
   lorank::cli::register_resize(app, registry);
+  lorank::cli::require_decimal_numbers(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -65,8 +67,9 @@ int run_lorank(int argc, char** argv) {
     return registry.run_selected(app);
   } catch (const std::exception& e) {
     // Safety net only: library code reports failures as Status values.
-    std::fprintf(stderr, "lorank: error: internal: %s\n", e.what());
-    return 1;
+    return lorank::cli::report_internal_error(e.what());
+  } catch (...) {
+    return lorank::cli::report_internal_error("an exception that is not a std::exception");
   }
 }
 

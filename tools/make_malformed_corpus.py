@@ -120,6 +120,9 @@ def cases():
     yield "st-nan-in-lora-b.safetensors", safetensors(nan_b)
     yield "st-unpaired-lora-a.safetensors", safetensors(GOOD[:1])
     yield "st-rank-disagreement.safetensors", safetensors(rank_mismatch)
+    # DoRA keeps one norm per output feature: 4 here, not 3 (the in features).
+    yield "st-dora-magnitude-wrong-length.safetensors", safetensors(GOOD + [
+        ("base_model.model.layers.0.q_proj.lora_magnitude_vector", "F32", [3], f32([1.0] * 3))])
     yield "st-no-lora-tensors.safetensors", safetensors(
         [("model.embed_tokens.weight", "F32", [2, 2], f32([1, 2, 3, 4]))])
 

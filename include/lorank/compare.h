@@ -103,16 +103,16 @@ struct AdapterComparison {
 
 // Compares every module the two adapters share by exact name (no translation between
 // naming schemes: PEFT vs kohya names never match), modules in parallel.
-// Errors: kInvalidArgument naming the module when a shared module's update has a different
-// shape or kind in the two adapters (different base models), or when options.k == 0 or
-// threshold_tau is not in [0, 1]; kNotFound when both adapters have modules but no name
+// Errors: kInvalidData naming the module when a shared module's update has a different
+// shape or kind in the two adapters (different base models); kInvalidArgument when
+// options.k == 0 or threshold_tau is not in [0, 1]; kNotFound when both adapters have modules but no name
 // in common (the message shows a name from each); kNumerical naming the tensor for
 // NaN/Inf weights. The first failing module in A's order is reported.
 Result<AdapterComparison> compare_adapters(const Adapter& a, const Adapter& b,
                                            const CompareOptions& options = {});
 
 // One module from in-memory factors (row-major, as in lorank/spectrum.h). REQUIRES (else
-// kInvalidArgument) equal out and in, and factor sizes matching the shapes; kNumerical
+// kInvalidData) equal out and in, and factor sizes matching the shapes; kNumerical
 // for NaN/Inf. Name and kind of the result are left empty/linear for the caller to set.
 // options.threads is ignored.
 Result<ModuleComparison> compare_factors(const LoraFactorsView<double>& a,

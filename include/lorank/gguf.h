@@ -32,7 +32,7 @@
 namespace lorank {
 
 // Limits the reader enforces before it allocates or reads anything; a file beyond them is
-// kCorruption. The writer refuses (kInvalidArgument) what the reader would refuse.
+// kCorruption. The writer refuses (kInvalidData) what the reader would refuse.
 inline constexpr uint64_t kGgufMaxTensors = uint64_t{1} << 20;
 inline constexpr uint64_t kGgufMaxKvs = uint64_t{1} << 20;
 inline constexpr uint64_t kGgufMaxStringBytes = uint64_t{1} << 30;    // ggml's cap
@@ -152,7 +152,7 @@ struct GgufLoraMetadata {
                                // then applies the user scale without alpha/r)
 };
 // Checks that `file` is a LoRA adapter (general.type == "adapter", adapter.type == "lora")
-// and reads its metadata. Returns kInvalidArgument naming the file if either key is
+// and reads its metadata. Returns kNotSupported naming the file if either key is
 // missing or holds another string, and kCorruption if general.type, adapter.type,
 // general.architecture (strings) or adapter.lora.alpha (f32) has the wrong value type.
 // Tensor naming (not checked here): `<base>.lora_a` has ne = [in, r], so Shape {r, in};
@@ -167,7 +167,7 @@ struct GgufWriteTensor {
   std::span<const std::byte> data;
 
   // From a TensorView: ne is the reversed row-major shape, the type from ggml_type_for().
-  // Returns kInvalidArgument for a DType ggml has no type for, or a negative dim.
+  // Returns kNotSupported for a DType ggml has no type for, kInvalidData for a negative dim.
   static Result<GgufWriteTensor> from_view(const TensorView& view);
   // Passthrough of a tensor read from a GgufFile (any ggml type, bytes unchanged).
   static GgufWriteTensor from_info(const GgufTensorInfo& info);
@@ -186,7 +186,7 @@ struct GgufWriteOptions {
 // alignment (general.alignment if `kvs` has it, else 32), then each tensor's bytes at the
 // next aligned offset, each followed by zero padding (as ggml's writer does). Reading the
 // result and writing it again with the same order gives the same bytes.
-// Returns kInvalidArgument, before anything is written, for: empty or duplicate keys, a
+// Returns kInvalidData, before anything is written, for: empty or duplicate keys, a
 // general.alignment that is not a u32 power of two, values past the limits above, empty,
 // over-long or duplicate tensor names, more than 4 dims, dims ≥ 2^63 or overflowing, an
 // unknown ggml type, a row not a multiple of the block size, data whose size is not the

@@ -120,8 +120,8 @@ class GgufValue {
   // type differs from `element_type`.
   static Result<GgufValue> array(GgufType element_type, std::vector<GgufValue> items);
   // A numeric or bool array from its little-endian stored bytes. Returns kInvalidArgument
-  // if `element_type` is kString or kArray, the size is not a multiple of the element
-  // size, or a bool byte is not 0 or 1.
+  // if `element_type` is kString or kArray, kInvalidData if the size is not a multiple of
+  // the element size or a bool byte is not 0 or 1.
   static Result<GgufValue> packed_array(GgufType element_type, std::span<const std::byte> bytes);
 
   GgufType type() const { return type_; }

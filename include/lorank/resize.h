@@ -37,8 +37,8 @@ struct TruncatedFactors {
 // Truncates `module` to rank k. Balanced factors by default (B' = Q_B·U_k·diag(√σ'),
 // A' = diag(√σ')·(Q_A·V_k)ᵀ with σ' = σ·|s/new_scale| and the sign of s/new_scale carried
 // by B'); `sigma_in_b` puts all of σ' into B' (A' = V_kᵀ·Q_Aᵀ orthonormal rows: the PEFT
-// and kohya resize convention). kInvalidArgument unless 1 ≤ k ≤ min(r, out, in), unless
-// new_scale is finite and nonzero, or for factor shapes that disagree; kNumerical (naming
+// and kohya resize convention). kInvalidArgument unless 1 ≤ k ≤ min(r, out, in);
+// kInvalidData unless new_scale is finite and nonzero, or for factor shapes that disagree; kNumerical (naming
 // the tensor) for NaN/Inf factors; kNotSupported for a factor dtype without conversion.
 // An all-zero update gives the zero module whatever k (≥ 1) is asked for.
 Result<TruncatedFactors> truncate_module(const LoraModule& module, int k, bool sigma_in_b,
@@ -79,6 +79,11 @@ struct ResizeResult {
   std::vector<ResizeModule> modules;  // file order
   ResizeTotals totals;
   std::vector<std::string> notes;  // for the user (zero modules, config notes, ...)
+  // Options that did less than asked, one line per situation naming how many modules:
+  // fixed:k above a module's rank, a snap that rounded k up to the old rank.
+  std::vector<std::string> warnings;
+  // True when no module's rank went down (the output would be a full-rank copy).
+  bool keeps_every_rank() const;
 };
 
 // Resizes every module of `adapter` with `options.rule`. Per format:

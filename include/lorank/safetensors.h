@@ -96,9 +96,9 @@ struct SafetensorsWriteOptions {
 // place after fsync). Data is laid out in the order of `tensors`, without gaps; the JSON
 // header lists `__metadata__` (if non-empty) and then the tensors in that order, and is
 // padded with spaces so the data section starts at an 8-byte aligned offset.
-// Returns kInvalidArgument for duplicate or reserved ("__metadata__") names, names or
+// Returns kInvalidData for duplicate or reserved ("__metadata__") names, names or
 // metadata that are not valid UTF-8, a data size that does not match shape × dtype size,
-// negative dims, or an existing target without options.overwrite; kIOError when the OS
+// or negative dims; kInvalidArgument for an existing target without options.overwrite; kIOError when the OS
 // fails (the message names the path; disk full and read-only are reported as such).
 // REQUIRES: each tensor's data is valid for the duration of the call.
 Status write_safetensors(const std::filesystem::path& path, std::span<const TensorView> tensors,

@@ -60,7 +60,7 @@ class SpectrumWorkspace {
   SpectrumWorkspace& operator=(const SpectrumWorkspace&) = delete;
 
   // Writes the min(r, out, in) singular values of scale·B·A into `values`, descending,
-  // float64. REQUIRES b.size() == out·r and a.size() == r·in (else kInvalidArgument).
+  // float64. REQUIRES b.size() == out·r and a.size() == r·in (else kInvalidData).
   // r == 0 or a zero dimension → empty `values`. All-zero input → zeros. A NaN/Inf in B, A
   // or scale → kNumerical naming the matrix and element. `values` is untouched on error.
   Status compute(std::span<const double> b, std::span<const double> a, LoraShape shape,

@@ -23,13 +23,14 @@ namespace lorank {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,  // bad options or shapes passed by the caller
+  kInvalidArgument,  // bad options or arguments from the caller (a usage error; CLI exit 2)
   kNotFound,         // missing file, key or tensor
   kCorruption,       // a file that lies: truncated, offsets out of range, bad header
   kNotSupported,     // a valid but unhandled dtype, version or layout
   kIOError,          // the operating system said no (errno text in the message)
   kNumerical,        // NaN/Inf input, no convergence
   kInternal,         // a bug in lorank
+  kInvalidData,      // well-formed but inconsistent data: shapes that disagree, bad config values
 };
 
 // Returns a short lowercase name ("corruption", "invalid argument", ...).
@@ -82,7 +83,13 @@ LORANK_DEFINE_STATUS_FACTORY(not_supported, StatusCode::kNotSupported)
 LORANK_DEFINE_STATUS_FACTORY(io_error, StatusCode::kIOError)
 LORANK_DEFINE_STATUS_FACTORY(numerical_error, StatusCode::kNumerical)
 LORANK_DEFINE_STATUS_FACTORY(internal_error, StatusCode::kInternal)
+LORANK_DEFINE_STATUS_FACTORY(invalid_data, StatusCode::kInvalidData)
 #undef LORANK_DEFINE_STATUS_FACTORY
+
+namespace detail {
+// Prints which error's value was read and aborts (see Result::value()).
+[[noreturn]] void die_on_value_of_error(const Status& status);
+}  // namespace detail
 
 // Holds a T or a non-OK Status.
 template <typename T>
@@ -96,21 +103,32 @@ class [[nodiscard]] Result {
   bool has_value() const { return value_.has_value(); }
   explicit operator bool() const { return has_value(); }
 
-  // REQUIRES: has_value().
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
-  T&& operator*() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
+  // REQUIRES: has_value(). Reading the value of an error is a bug in the caller, never a
+  // reaction to bad input: it aborts with "lorank: bug: Result::value() on an error (<code>):
+  // <message>" on stderr instead of being undefined behaviour.
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T& operator*() & { return checked(); }
+  const T& operator*() const& { return checked(); }
+  T&& operator*() && { return std::move(checked()); }
+  T* operator->() { return &checked(); }
+  const T* operator->() const { return &checked(); }
 
   // The failure; OK when has_value().
   const Status& error() const { return status_; }
   Status status() const { return has_value() ? Status() : status_; }
 
  private:
+  T& checked() {
+    if (!value_) detail::die_on_value_of_error(status_);
+    return *value_;
+  }
+  const T& checked() const {
+    if (!value_) detail::die_on_value_of_error(status_);
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;
 };

@@ -87,8 +87,8 @@ struct TensorView {
 // is representable in double. F16/BF16 subnormals, signed zeros and infinities map to the
 // same values; NaNs stay NaN with sign and payload kept (F32 signalling NaNs come back
 // quiet). Runs at memory speed (branch-free, vectorisable loops, no lookup tables).
-// Returns kNotSupported if the dtype is not F64/F32/F16/BF16, and kInvalidArgument if
-// out.size() != tensor.numel() or tensor.data.size() does not match its shape.
+// Returns kNotSupported if the dtype is not F64/F32/F16/BF16, kInvalidArgument if
+// out.size() != tensor.numel(), and kInvalidData if tensor.data.size() does not match its shape.
 Status to_double(const TensorView& tensor, std::span<double> out);
 
 // Narrows each value of `in` to `dtype` with round-to-nearest-even, directly from double

@@ -113,6 +113,16 @@ double divide_rank(double alpha, std::size_t r, bool rslora) {
 
 constexpr std::string_view kPeftPrefix = "base_model.model.";
 
+// --alpha applies only to modules whose file gives no alpha: say when the file overrides it,
+// in one warning naming how many modules (the reading is still right: the file's α is).
+void warn_if_alpha_ignored(Adapter& a, const AdapterOptions& options, std::size_t ignored,
+                           std::string_view source) {
+  if (!options.alpha || ignored == 0) return;
+  a.warnings.push_back(fmt::format("--alpha {} ignored for {} of {} modules: the adapter has its "
+                                   "own alpha ({})", *options.alpha, ignored, a.modules.size(),
+                                   source));
+}
+
 Status apply_peft_scales(Adapter& a, const AdapterOptions& options) {
   if (!a.peft) {
     for (LoraModule& m : a.modules) {
@@ -144,12 +154,14 @@ Status apply_peft_scales(Adapter& a, const AdapterOptions& options) {
     m.scale = divide_rank(m.alpha, m.rank, c.use_rslora);
     m.scale_rule = c.use_rslora ? "alpha/sqrt(r) (rsLoRA)" : "alpha/r";
   }
+  warn_if_alpha_ignored(a, options, a.modules.size(), "lora_alpha in adapter_config.json");
   return Status();
 }
 
 void apply_kohya_scales(Adapter& a, const adapter::Pairing& p, const AdapterOptions& options) {
   std::map<std::string, double> by_name(p.kohya_alphas.begin(), p.kohya_alphas.end());
   bool missing = false;
+  std::size_t own_alpha = 0;
   for (LoraModule& m : a.modules) {
     auto it = by_name.find(m.name);
     if (auto t = p.kohya_alpha_tensors.find(m.name); t != p.kohya_alpha_tensors.end()) {
@@ -159,6 +171,7 @@ void apply_kohya_scales(Adapter& a, const adapter::Pairing& p, const AdapterOpti
     if (it != by_name.end() && it->second != 0.0) {
       m.alpha = it->second;
       m.scale_rule = "alpha/r";
+      ++own_alpha;
     } else {
       missing = true;
       m.alpha = options.alpha.value_or(r);
@@ -166,7 +179,11 @@ void apply_kohya_scales(Adapter& a, const adapter::Pairing& p, const AdapterOpti
     }
     m.scale = m.alpha / r;
   }
-  if (missing) a.warnings.push_back("some modules have no .alpha tensor (or alpha 0): alpha = r, scale 1");
+  if (missing) {
+    a.warnings.push_back(options.alpha ? "some modules have no .alpha tensor (or alpha 0): using --alpha"
+                                       : "some modules have no .alpha tensor (or alpha 0): alpha = r, scale 1");
+  }
+  warn_if_alpha_ignored(a, options, own_alpha, ".alpha tensors");
 }
 
 // llama.cpp: scale = alpha / r per tensor pair with one global alpha; no alpha → 1.
@@ -185,6 +202,7 @@ void apply_gguf_scales(Adapter& a, const AdapterOptions& options) {
                                        : "no adapter.lora.alpha in the GGUF file: scale 1, as "
                                          "llama.cpp applies it");
   }
+  warn_if_alpha_ignored(a, options, a.global_alpha ? a.modules.size() : 0, "adapter.lora.alpha");
 }
 
 Result<Adapter> pair_and_scale(Adapter a, const AdapterOptions& options);
@@ -261,11 +279,7 @@ Adapter from_file(std::shared_ptr<File> file, Container container, const fs::pat
 Result<Adapter> read_gguf(const fs::path& weights, const AdapterOptions& options) {
   LORANK_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(weights));
   Result<GgufLoraMetadata> meta = gguf_lora_metadata(file);
-  if (!meta) {
-    // Not an adapter (a base model, say) is a property of the file, not of the command line.
-    if (meta.error().code() == StatusCode::kInvalidArgument) return not_supported("{}", meta.error().message());
-    return meta.error();
-  }
+  if (!meta) return meta.error();  // not an adapter (a base model, say) is kNotSupported
   LORANK_ASSIGN_OR_RETURN(std::vector<TensorView> tensors, file.tensors());
   Adapter a;
   a.container = Container::kGguf;

@@ -87,6 +87,12 @@ Status check_shapes(LoraModule& m, const std::filesystem::path& file) {
     return bad(fmt::format("rank disagreement: A has {} rows but B has {} columns", m.rank, dim(m.B, 1)));
   }
   if (m.rank == 0) return bad("rank 0");
+  // PEFT's DoRA keeps one norm per output feature (Linear, Conv as 1×out×1×1, Embedding).
+  if (m.magnitude && static_cast<std::size_t>(m.magnitude->numel()) != m.out) {
+    return invalid_data("adapter file '{}': module '{}': DoRA magnitude '{}' has {} elements, "
+                        "expected {} (the module's out features)", file.string(), m.name,
+                        m.magnitude->name, m.magnitude->numel(), m.out);
+  }
   for (const TensorView* t : {&m.A, &m.B}) {
     if (!is_convertible_float(t->dtype)) {
       return not_supported("adapter file '{}': tensor '{}' has dtype {}; LoRA factors must be "

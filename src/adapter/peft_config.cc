@@ -154,7 +154,7 @@ Result<std::optional<double>> match_peft_pattern(
   for (const auto& [key, value] : pattern) {
     // Anchored at the start (regex_match), `$` at the end, as PEFT's re.match.
     const std::optional<std::regex> re = adapter::peft_key_regex(key);
-    if (!re) return invalid_argument("pattern key '{}' is not a valid regular expression", key);
+    if (!re) return invalid_data("pattern key '{}' is not a valid regular expression", key);
     if (std::regex_match(module_path, *re)) return std::optional<double>(value);
   }
   return std::optional<double>();

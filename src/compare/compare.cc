@@ -107,7 +107,7 @@ Result<ModuleComparison> compare_factors(const LoraFactorsView<double>& a,
                                          const CompareOptions& options) {
   LORANK_RETURN_IF_ERROR(validate(options));
   if (a.shape.out != b.shape.out || a.shape.in != b.shape.in) {
-    return invalid_argument("the updates have different shapes: {}x{} and {}x{}", a.shape.out,
+    return invalid_data("the updates have different shapes: {}x{} and {}x{}", a.shape.out,
                             a.shape.in, b.shape.out, b.shape.in);
   }
   Worker w;
@@ -148,7 +148,7 @@ Result<AdapterComparison> compare_adapters(const Adapter& a, const Adapter& b,
     }
     const LoraModule& y = b.modules[it->second];
     if (x.out != y.out || x.in != y.in || x.kind != y.kind) {
-      return invalid_argument(
+      return invalid_data(
           "module '{}': the updates differ in shape ({} {}x{} in A, {} {}x{} in B); are the "
           "adapters for the same base model?", x.name, module_kind_name(x.kind), x.out, x.in,
           module_kind_name(y.kind), y.out, y.in);

@@ -16,14 +16,14 @@ Status validate(std::size_t b_size, std::size_t a_size, const LoraShape& s, doub
   if (!linalg::fits_lapack_int(s.out) || !linalg::fits_lapack_int(s.in) ||
       !linalg::fits_lapack_int(s.r) || (s.r != 0 && s.out > std::numeric_limits<std::size_t>::max() / s.r) ||
       (s.r != 0 && s.in > std::numeric_limits<std::size_t>::max() / s.r)) {
-    return invalid_argument("LoRA shape {}x{}·{}x{} exceeds LAPACK's 32-bit dimensions", s.out,
+    return not_supported("LoRA shape {}x{}·{}x{} exceeds LAPACK's 32-bit dimensions", s.out,
                             s.r, s.r, s.in);
   }
   if (b_size != s.out * s.r) {
-    return invalid_argument("B has {} elements, expected out·r = {}·{}", b_size, s.out, s.r);
+    return invalid_data("B has {} elements, expected out·r = {}·{}", b_size, s.out, s.r);
   }
   if (a_size != s.r * s.in) {
-    return invalid_argument("A has {} elements, expected r·in = {}·{}", a_size, s.r, s.in);
+    return invalid_data("A has {} elements, expected r·in = {}·{}", a_size, s.r, s.in);
   }
   if (!std::isfinite(scale)) return numerical_error("the LoRA scale is {}", scale);
   return Status();

@@ -39,7 +39,7 @@ Status to_double(const TensorView& tensor, std::span<double> out) {
   }
   const auto n = static_cast<std::size_t>(tensor.numel());
   if (tensor.data.size() != n * dtype_size(tensor.dtype)) {
-    return invalid_argument("tensor '{}': {} bytes of data for shape {} of {}", tensor.name,
+    return invalid_data("tensor '{}': {} bytes of data for shape {} of {}", tensor.name,
                             tensor.data.size(), tensor.shape.to_string(), dtype_name(tensor.dtype));
   }
   if (out.size() != n) {

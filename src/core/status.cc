@@ -1,5 +1,8 @@
 #include "lorank/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "lorank/terminal_text.h"
 
 namespace lorank {
@@ -14,6 +17,7 @@ std::string_view status_code_name(StatusCode code) {
     case StatusCode::kIOError: return "I/O error";
     case StatusCode::kNumerical: return "numerical error";
     case StatusCode::kInternal: return "internal error";
+    case StatusCode::kInvalidData: return "invalid data";
   }
   return "unknown";
 }
@@ -49,5 +53,16 @@ Status Status::with_context(std::string_view context) && {
   if (rep_) rep_->message = fmt::format("{}: {}", escape_for_terminal(context), rep_->message);
   return std::move(*this);
 }
+
+namespace detail {
+
+void die_on_value_of_error(const Status& status) {
+  std::fprintf(stderr, "lorank: bug: Result::value() on an error (%s): %s\n",
+               std::string(status_code_name(status.code())).c_str(), status.to_string().c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace detail
 
 }  // namespace lorank

@@ -187,7 +187,7 @@ void encode_gguf_value(const GgufValue& value, std::string& out) {
 
 Status check_gguf_value_limits(const GgufValue& value, int depth) {
   if (value.type() == GgufType::kString && value.string_value()->size() > kGgufMaxStringBytes) {
-    return invalid_argument("string of {} bytes exceeds the limit of {}",
+    return invalid_data("string of {} bytes exceeds the limit of {}",
                             value.string_value()->size(), kGgufMaxStringBytes);
   }
   if (value.type() == GgufType::kString && !is_valid_utf8(*value.string_value())) {
@@ -195,10 +195,10 @@ Status check_gguf_value_limits(const GgufValue& value, int depth) {
   }
   if (!value.is_array()) return Status();
   if (depth > kGgufMaxArrayDepth) {
-    return invalid_argument("arrays nested deeper than {} levels", kGgufMaxArrayDepth);
+    return invalid_data("arrays nested deeper than {} levels", kGgufMaxArrayDepth);
   }
   if (value.array_size() > kGgufMaxArrayElements) {
-    return invalid_argument("array of {} elements exceeds the limit of {}", value.array_size(),
+    return invalid_data("array of {} elements exceeds the limit of {}", value.array_size(),
                             kGgufMaxArrayElements);
   }
   for (const GgufValue& item : value.items()) {

@@ -124,7 +124,7 @@ Result<GgufLoraMetadata> gguf_lora_metadata(const GgufFile& file) {
   auto require = [&](std::string_view key, std::string_view want) -> Status {
     LORANK_ASSIGN_OR_RETURN(auto got, string_key(key));
     if (got == want) return Status();
-    return invalid_argument("gguf file '{}': not a LoRA adapter: {} is {}, expected \"{}\"",
+    return not_supported("gguf file '{}': not a LoRA adapter: {} is {}, expected \"{}\"",
                             file.path().string(), key,
                             got ? fmt::format("\"{}\"", *got) : std::string("missing"), want);
   };
@@ -146,14 +146,14 @@ Result<GgufLoraMetadata> gguf_lora_metadata(const GgufFile& file) {
 Result<GgufWriteTensor> GgufWriteTensor::from_view(const TensorView& view) {
   const auto type = ggml_type_for(view.dtype);
   if (!type) {
-    return invalid_argument("tensor '{}': dtype {} has no ggml type", view.name,
+    return not_supported("tensor '{}': dtype {} has no ggml type", view.name,
                             dtype_name(view.dtype));
   }
   GgufWriteTensor out{view.name, *type, {}, view.data};
   for (std::size_t i = view.shape.rank(); i-- > 0;) {
     const int64_t d = view.shape.dims[i];
     if (d < 0) {
-      return invalid_argument("tensor '{}': negative dim in shape {}", view.name,
+      return invalid_data("tensor '{}': negative dim in shape {}", view.name,
                               view.shape.to_string());
     }
     out.ne.push_back(static_cast<uint64_t>(d));

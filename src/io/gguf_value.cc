@@ -121,13 +121,13 @@ Result<GgufValue> GgufValue::packed_array(GgufType element_type, std::span<const
                             gguf_type_name(element_type));
   }
   if (bytes.size() % size != 0) {
-    return invalid_argument("packed array of {}: {} bytes is not a multiple of {}",
+    return invalid_data("packed array of {}: {} bytes is not a multiple of {}",
                             gguf_type_name(element_type), bytes.size(), size);
   }
   if (element_type == GgufType::kBool) {
     for (std::size_t i = 0; i < bytes.size(); ++i) {
       if (static_cast<uint8_t>(bytes[i]) > 1) {
-        return invalid_argument("packed array of bool: element {} is {}, not 0 or 1", i,
+        return invalid_data("packed array of bool: element {} is {}, not 0 or 1", i,
                                 static_cast<uint8_t>(bytes[i]));
       }
     }

@@ -21,23 +21,23 @@ uint64_t pad_to(uint64_t n, uint64_t alignment) { return (alignment - n % alignm
 
 Result<uint32_t> check_kvs(std::span<const GgufKv> kvs) {
   if (kvs.size() > kGgufMaxKvs) {
-    return invalid_argument("{} KVs exceed the limit of {}", kvs.size(), kGgufMaxKvs);
+    return invalid_data("{} KVs exceed the limit of {}", kvs.size(), kGgufMaxKvs);
   }
   uint32_t alignment = kGgufDefaultAlignment;
   std::unordered_set<std::string_view> keys;
   for (const GgufKv& kv : kvs) {
-    if (kv.key.empty()) return invalid_argument("empty key");
+    if (kv.key.empty()) return invalid_data("empty key");
     if (kv.key.size() > kGgufMaxStringBytes)
-      return invalid_argument("key of {} bytes is too long", kv.key.size());
-    if (!io::is_valid_utf8(kv.key)) return invalid_argument("key '{}' is not valid UTF-8", kv.key);
-    if (!keys.insert(kv.key).second) return invalid_argument("duplicate key '{}'", kv.key);
+      return invalid_data("key of {} bytes is too long", kv.key.size());
+    if (!io::is_valid_utf8(kv.key)) return invalid_data("key '{}' is not valid UTF-8", kv.key);
+    if (!keys.insert(kv.key).second) return invalid_data("duplicate key '{}'", kv.key);
     if (Status s = io::check_gguf_value_limits(kv.value); !s.ok()) {
       return s.with_context(fmt::format("key '{}'", kv.key));
     }
     if (kv.key == "general.alignment") {
       const auto a = kv.value.get<uint32_t>();
       if (!a || !std::has_single_bit(*a)) {
-        return invalid_argument("general.alignment must be a u32 power of two, got {}",
+        return invalid_data("general.alignment must be a u32 power of two, got {}",
                                 kv.value.to_string());
       }
       alignment = *a;
@@ -47,18 +47,18 @@ Result<uint32_t> check_kvs(std::span<const GgufKv> kvs) {
 }
 
 Status check_tensor(const GgufWriteTensor& t) {
-  if (t.name.empty()) return invalid_argument("a tensor has an empty name");
-  if (!io::is_valid_utf8(t.name)) return invalid_argument("tensor name '{}' is not valid UTF-8", t.name);
+  if (t.name.empty()) return invalid_data("a tensor has an empty name");
+  if (!io::is_valid_utf8(t.name)) return invalid_data("tensor name '{}' is not valid UTF-8", t.name);
   if (t.name.size() > kGgufMaxTensorNameBytes) {
-    return invalid_argument("tensor name '{}' is {} bytes, over ggml's limit of {}", t.name,
+    return invalid_data("tensor name '{}' is {} bytes, over ggml's limit of {}", t.name,
                             t.name.size(), kGgufMaxTensorNameBytes);
   }
   if (t.ne.size() > kGgufMaxDims) {
-    return invalid_argument("tensor '{}' has {} dims, more than {}", t.name, t.ne.size(),
+    return invalid_data("tensor '{}' has {} dims, more than {}", t.name, t.ne.size(),
                             kGgufMaxDims);
   }
   const auto traits = ggml_type_traits(t.ggml_type);
-  if (!traits) return invalid_argument("tensor '{}' has unknown ggml type {}", t.name, t.ggml_type);
+  if (!traits) return invalid_data("tensor '{}' has unknown ggml type {}", t.name, t.ggml_type);
   uint64_t numel = 1;
   bool overflow = false, zero = false;
   for (uint64_t d : t.ne) {
@@ -69,19 +69,19 @@ Status check_tensor(const GgufWriteTensor& t) {
   if (zero) {
     numel = 0;
   } else if (overflow) {
-    return invalid_argument("tensor '{}' ne [{}] has more than 2^63-1 elements", t.name,
+    return invalid_data("tensor '{}' ne [{}] has more than 2^63-1 elements", t.name,
                             fmt::join(t.ne, ", "));
   }
   const uint64_t row = t.ne.empty() ? 1 : t.ne[0];
   if (row % traits->block_elements != 0) {
-    return invalid_argument("tensor '{}' of type {} has rows of {} elements, not a multiple of {}",
+    return invalid_data("tensor '{}' of type {} has rows of {} elements, not a multiple of {}",
                             t.name, traits->name, row, traits->block_elements);
   }
   uint64_t nbytes = 0;
   if (__builtin_mul_overflow(numel / traits->block_elements, uint64_t{traits->block_bytes},
                              &nbytes) ||
       nbytes != t.data.size()) {
-    return invalid_argument("tensor '{}': {} bytes of data, ne [{}] of {} needs {}", t.name,
+    return invalid_data("tensor '{}': {} bytes of data, ne [{}] of {} needs {}", t.name,
                             t.data.size(), fmt::join(t.ne, ", "), traits->name, nbytes);
   }
   return Status();
@@ -108,13 +108,13 @@ Status write_gguf(const std::filesystem::path& path, std::span<const GgufKv> kvs
   if (!alignment) return fail(alignment.error());
   if (tensors.size() > kGgufMaxTensors) {
     return fail(
-        invalid_argument("{} tensors exceed the limit of {}", tensors.size(), kGgufMaxTensors));
+        invalid_data("{} tensors exceed the limit of {}", tensors.size(), kGgufMaxTensors));
   }
   std::unordered_set<std::string_view> names;
   for (const GgufWriteTensor& t : tensors) {
     if (Status s = check_tensor(t); !s.ok()) return fail(s);
     if (!names.insert(t.name).second)
-      return fail(invalid_argument("duplicate tensor name '{}'", t.name));
+      return fail(invalid_data("duplicate tensor name '{}'", t.name));
   }
 
   std::string header = "GGUF";

@@ -36,27 +36,27 @@ Status check_for_write(std::span<const TensorView> tensors,
                        const std::map<std::string, std::string>& metadata) {
   std::unordered_set<std::string_view> names;
   for (const TensorView& t : tensors) {
-    if (t.name == "__metadata__") return invalid_argument("tensor name '__metadata__' is reserved");
+    if (t.name == "__metadata__") return invalid_data("tensor name '__metadata__' is reserved");
     if (!is_valid_utf8(t.name))
-      return invalid_argument("tensor name '{}' is not valid UTF-8", t.name);
-    if (!names.insert(t.name).second) return invalid_argument("duplicate tensor name '{}'", t.name);
+      return invalid_data("tensor name '{}' is not valid UTF-8", t.name);
+    if (!names.insert(t.name).second) return invalid_data("duplicate tensor name '{}'", t.name);
     uint64_t nbytes = dtype_size(t.dtype);
     for (int64_t d : t.shape.dims) {
       if (d < 0)
-        return invalid_argument("tensor '{}': negative dim in shape {}", t.name,
+        return invalid_data("tensor '{}': negative dim in shape {}", t.name,
                                 t.shape.to_string());
       if (__builtin_mul_overflow(nbytes, static_cast<uint64_t>(d), &nbytes)) {
-        return invalid_argument("tensor '{}': shape {} overflows", t.name, t.shape.to_string());
+        return invalid_data("tensor '{}': shape {} overflows", t.name, t.shape.to_string());
       }
     }
     if (nbytes != t.data.size()) {
-      return invalid_argument("tensor '{}': {} bytes of data, shape {} of {} needs {}", t.name,
+      return invalid_data("tensor '{}': {} bytes of data, shape {} of {} needs {}", t.name,
                               t.data.size(), t.shape.to_string(), dtype_name(t.dtype), nbytes);
     }
   }
   for (const auto& [key, value] : metadata) {
     if (!is_valid_utf8(key) || !is_valid_utf8(value)) {
-      return invalid_argument("metadata entry '{}' is not valid UTF-8", key);
+      return invalid_data("metadata entry '{}' is not valid UTF-8", key);
     }
   }
   return Status();
@@ -168,7 +168,7 @@ Status write_safetensors(const std::filesystem::path& path, std::span<const Tens
   // readers can use aligned loads; JSON ignores trailing whitespace.
   json.append((8 - json.size() % 8) % 8, ' ');
   if (json.size() > kSafetensorsMaxHeaderBytes) {
-    return fail(invalid_argument("header of {} bytes exceeds the {}-byte limit", json.size(),
+    return fail(invalid_data("header of {} bytes exceeds the {}-byte limit", json.size(),
                                  kSafetensorsMaxHeaderBytes));
   }
 

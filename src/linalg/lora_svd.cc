@@ -36,14 +36,14 @@ Status LoraSvdWorkspace::compute(std::span<const double> b, std::span<const doub
   if (!fits_lapack_int(s.out) || !fits_lapack_int(s.in) || !fits_lapack_int(s.r) ||
       (s.r != 0 && s.out > std::numeric_limits<std::size_t>::max() / s.r) ||
       (s.r != 0 && s.in > std::numeric_limits<std::size_t>::max() / s.r)) {
-    return invalid_argument("LoRA shape {}x{}·{}x{} exceeds LAPACK's 32-bit dimensions", s.out,
+    return not_supported("LoRA shape {}x{}·{}x{} exceeds LAPACK's 32-bit dimensions", s.out,
                             s.r, s.r, s.in);
   }
   if (b.size() != s.out * s.r) {
-    return invalid_argument("B has {} elements, expected out·r = {}·{}", b.size(), s.out, s.r);
+    return invalid_data("B has {} elements, expected out·r = {}·{}", b.size(), s.out, s.r);
   }
   if (a.size() != s.r * s.in) {
-    return invalid_argument("A has {} elements, expected r·in = {}·{}", a.size(), s.r, s.in);
+    return invalid_data("A has {} elements, expected r·in = {}·{}", a.size(), s.r, s.in);
   }
   const int out = static_cast<int>(s.out);
   const int r = static_cast<int>(s.r);
@@ -84,7 +84,7 @@ Status LoraSvdWorkspace::compute(std::span<const double> b, std::span<const doub
 Status LoraSvdWorkspace::compute(const FactorSource& b, const FactorSource& a,
                                  SpectrumMethod method, LoraSvd& d) {
   if (!fits_lapack_int(b.m) || !fits_lapack_int(a.m) || !fits_lapack_int(b.n) || a.n != b.n) {
-    return invalid_argument("LoRA factors {}x{} and {}x{} do not fit together", b.m, b.n, a.n, a.m);
+    return invalid_data("LoRA factors {}x{} and {}x{} do not fit together", b.m, b.n, a.n, a.m);
   }
   reset(d, static_cast<int>(b.m), static_cast<int>(a.m), static_cast<int>(b.n));
   if (d.count == 0) return Status();

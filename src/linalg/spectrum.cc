@@ -27,16 +27,16 @@ std::optional<std::size_t> checked_product(std::size_t a, std::size_t b) {
 Status validate(std::size_t b_size, std::size_t a_size, const LoraShape& s) {
   const std::optional<std::size_t> nb = checked_product(s.out, s.r);
   const std::optional<std::size_t> na = checked_product(s.r, s.in);
-  if (!nb || !na) return invalid_argument("LoRA shape {}x{}·{}x{} overflows", s.out, s.r, s.r, s.in);
+  if (!nb || !na) return invalid_data("LoRA shape {}x{}·{}x{} overflows", s.out, s.r, s.r, s.in);
   if (b_size != *nb) {
-    return invalid_argument("B has {} elements, expected out·r = {}·{} = {}", b_size, s.out, s.r, *nb);
+    return invalid_data("B has {} elements, expected out·r = {}·{} = {}", b_size, s.out, s.r, *nb);
   }
   if (a_size != *na) {
-    return invalid_argument("A has {} elements, expected r·in = {}·{} = {}", a_size, s.r, s.in, *na);
+    return invalid_data("A has {} elements, expected r·in = {}·{} = {}", a_size, s.r, s.in, *na);
   }
   if (!linalg::fits_lapack_int(s.out) || !linalg::fits_lapack_int(s.in) ||
       !linalg::fits_lapack_int(s.r)) {
-    return invalid_argument("LoRA shape {}x{}·{}x{} exceeds LAPACK's 32-bit dimensions", s.out,
+    return not_supported("LoRA shape {}x{}·{}x{} exceeds LAPACK's 32-bit dimensions", s.out,
                             s.r, s.r, s.in);
   }
   return Status();
@@ -149,7 +149,7 @@ Status SpectrumWorkspace::compute(const TensorView& b, const TensorView& a, Lora
   const std::size_t a_count = a.data.size() / dtype_size(a.dtype);
   if (b_count * dtype_size(b.dtype) != b.data.size() ||
       a_count * dtype_size(a.dtype) != a.data.size()) {
-    return invalid_argument("tensor '{}' or '{}' has a partial element", b.name, a.name);
+    return invalid_data("tensor '{}' or '{}' has a partial element", b.name, a.name);
   }
   LORANK_RETURN_IF_ERROR(validate(b_count, a_count, shape));
   return impl_->compute(b_source(b.data.data(), b.dtype, shape),
@@ -221,7 +221,7 @@ Result<std::vector<double>> lora_singular_values(const double* b, std::size_t ou
   const LoraShape shape{out, r, in};
   const std::optional<std::size_t> nb = checked_product(out, r);
   const std::optional<std::size_t> na = checked_product(r, in);
-  if (!nb || !na) return invalid_argument("LoRA shape {}x{}·{}x{} overflows", out, r, r, in);
+  if (!nb || !na) return invalid_data("LoRA shape {}x{}·{}x{} overflows", out, r, r, in);
   if ((b == nullptr && *nb != 0) || (a == nullptr && *na != 0)) {
     return invalid_argument("null B or A for a {}x{}·{}x{} LoRA module", out, r, r, in);
   }

@@ -38,6 +38,8 @@ struct ModuleOutcome {
   std::vector<std::byte> a_bytes, b_bytes;
   double new_scale = 1.0;
   double new_alpha = 0.0;
+  bool above_rank = false;       // fixed:k with k above min(r, out, in): capped
+  bool snapped_to_full = false;  // the snap raised a smaller k to min(r, out, in)
 };
 
 // α as the format stores it rounded to `dtype` (kohya's .alpha tensor).
@@ -59,7 +61,7 @@ Result<std::pair<double, double>> format_scale(const Adapter& a, const LoraModul
       const DType dtype = m.alpha_tensor ? m.alpha_tensor->dtype : DType::kF32;
       LORANK_ASSIGN_OR_RETURN(double alpha, stored_alpha(m.scale * kd, dtype));
       if (!std::isfinite(alpha) || alpha == 0.0) {
-        return invalid_argument("module '{}': alpha {} is not representable in {}", m.name,
+        return invalid_data("module '{}': alpha {} is not representable in {}", m.name,
                                 m.scale * kd, dtype_name(dtype));
       }
       return std::pair{alpha / kd, alpha};
@@ -82,6 +84,10 @@ Result<ModuleOutcome> resize_one(const Adapter& a, const LoraModule& m, const Re
   const int chosen = o.rule.apply(sigma, max_rank, m.scale);
   const int k = std::max(1, chosen == 0 ? 0 : snap_rank(chosen, o.snap, max_rank));
   ModuleOutcome out;
+  out.above_rank = o.rule.kind() == RankRule::Kind::kFixed &&
+                   o.rule.param() > static_cast<double>(max_rank);
+  out.snapped_to_full = chosen > 0 && static_cast<std::size_t>(chosen) < max_rank &&
+                        static_cast<std::size_t>(k) == max_rank;
   LORANK_ASSIGN_OR_RETURN(auto scale_alpha, format_scale(a, m, static_cast<std::size_t>(k)));
   std::tie(out.new_scale, out.new_alpha) = scale_alpha;
   const double s = m.scale == 0.0 ? 1.0 : out.new_scale;  // a zero update: any s' will do
@@ -111,6 +117,11 @@ std::uint64_t bytes_of(const std::vector<TensorView>& ts) {
 }
 
 }  // namespace
+
+bool ResizeResult::keeps_every_rank() const {
+  return std::all_of(modules.begin(), modules.end(),
+                     [](const ResizeModule& m) { return m.new_rank == m.old_rank; });
+}
 
 Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& options) {
   if (options.dtype && !is_convertible_float(*options.dtype)) {
@@ -149,7 +160,7 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
   auto storage = std::make_shared<OwnedStorage>();
   storage->base = in.storage;
   std::map<std::string_view, TensorView> replaced;  // by tensor name
-  std::size_t zeros = 0;
+  std::size_t zeros = 0, above_rank = 0, snapped_to_full = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const LoraModule& old = in.modules[i];
     LoraModule& m = out.modules[i];
@@ -188,6 +199,8 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
       m.scale_rule = "alpha/r";
     }
     zeros += f.zero ? 1 : 0;
+    above_rank += o.above_rank ? 1 : 0;
+    snapped_to_full += o.snapped_to_full ? 1 : 0;
     ResizeModule& r = result.modules.emplace_back();
     r.name = m.name;
     r.old_rank = old.rank;
@@ -214,6 +227,17 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
   if (zeros > 0) {
     result.notes.push_back(fmt::format(
         "{} module(s) with an all-zero update kept as zero modules of rank 1", zeros));
+  }
+  // One line per situation, not per module: each names how many modules it concerns.
+  if (above_rank > 0) {
+    result.warnings.push_back(fmt::format(
+        "rank rule {} asks for more than the rank of {} of {} module(s): they keep their rank "
+        "(a full-rank copy)", options.rule.to_string(), above_rank, n));
+  }
+  if (snapped_to_full > 0) {
+    result.warnings.push_back(fmt::format(
+        "--snap {} rounded the new rank of {} of {} module(s) up to their old rank "
+        "(a full-rank copy)", snap_name(options.snap), snapped_to_full, n));
   }
   switch (in.format) {
     case AdapterFormat::kPeft:

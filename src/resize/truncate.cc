@@ -62,7 +62,7 @@ Status module_svd(const LoraModule& m, TruncateWorkspace& ws) {
   if (m.B.data.size() != m.out * m.rank * dtype_size(m.B.dtype) ||
       m.A.data.size() != m.rank * m.in * dtype_size(m.A.dtype) ||
       !is_convertible_float(m.A.dtype) || !is_convertible_float(m.B.dtype)) {
-    return invalid_argument("module '{}': factors '{}' ({}) and '{}' ({}) do not hold {}x{} and "
+    return invalid_data("module '{}': factors '{}' ({}) and '{}' ({}) do not hold {}x{} and "
                             "{}x{} float elements", m.name, m.B.name, dtype_name(m.B.dtype),
                             m.A.name, dtype_name(m.A.dtype), m.out, m.rank, m.rank, m.in);
   }
@@ -79,7 +79,7 @@ std::vector<double> scaled_sigma(const linalg::LoraSvd& svd, double scale) {
 Result<TruncatedFactors> truncate_svd(const LoraModule& m, TruncateWorkspace& ws, int k,
                                       bool sigma_in_b, double new_scale) {
   if (!std::isfinite(new_scale) || new_scale == 0.0) {
-    return invalid_argument("module '{}': the new scale must be finite and nonzero, got {}",
+    return invalid_data("module '{}': the new scale must be finite and nonzero, got {}",
                             m.name, new_scale);
   }
   const linalg::LoraSvd& svd = ws.svd;

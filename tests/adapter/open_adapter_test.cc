@@ -246,7 +246,7 @@ TEST(PeftPatternMatching, HostileKeysAndNamesStayPolynomial) {
   ASSERT_TRUE(m) << m.status().message();
   EXPECT_EQ(m->value_or(0.0), 3.0);
   EXPECT_EQ(match_peft_pattern({{std::string(5000, 'q'), 1.0}}, name).status().code(),
-            StatusCode::kInvalidArgument);
+            StatusCode::kInvalidData);
 }
 
 }  // namespace

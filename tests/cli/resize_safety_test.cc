@@ -103,14 +103,14 @@ struct KillOutcomes {
   int absent = 0, complete = 0, temp_left = 0, finished = 0;
 };
 
-// Runs `resize IN -o OUT --rank 32` `rounds` times, each killed by `sig` after a delay
+// Runs `resize IN -o OUT --rank 31` `rounds` times, each killed by `sig` after a delay
 // spread over 0 … 1.3× a clean run's duration; checks the input and the output each time.
 KillOutcomes kill_rounds(const fs::path& in, const fs::path& dir, int sig, int rounds) {
   fs::create_directories(dir);
   const fs::path ref = dir / "ref";
   const std::string name = in.extension() == ".safetensors" ? "out.safetensors" : "out";
   const auto t0 = std::chrono::steady_clock::now();
-  const auto clean = run_command({LORANK_CLI_PATH, "resize", in.string(), "-o", ref.string(), "--rank", "32"});
+  const auto clean = run_command({LORANK_CLI_PATH, "resize", in.string(), "-o", ref.string(), "--rank", "31"});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(clean.exit_code, 0) << clean.err;
   const auto want = fingerprint(ref);
@@ -120,7 +120,7 @@ KillOutcomes kill_rounds(const fs::path& in, const fs::path& dir, int sig, int r
   for (int i = 0; i < rounds; ++i) {
     fs::create_directories(work);
     const fs::path out = work / name;
-    const pid_t pid = spawn_lorank({"resize", in.string(), "-o", out.string(), "--rank", "32"});
+    const pid_t pid = spawn_lorank({"resize", in.string(), "-o", out.string(), "--rank", "31"});
     std::this_thread::sleep_for(std::chrono::duration<double>(1.3 * seconds * i / rounds));
     ::kill(pid, sig);
     int status = 0;
@@ -197,7 +197,7 @@ TEST(ResizeSafety, DiskFullIsOneClearErrorAndLeavesNothing) {
   // 1 MiB of tmpfs for a 12 MiB output: ENOSPC in the middle of the weights file.
   const auto r = in_mount_namespace(
       "mount -t tmpfs -o size=1m lorank-full \"$1\" || exit 99; "
-      "\"$2\" resize \"$3\" -o \"$1/out\" --rank 32; echo \"exit=$?\"; ls -A \"$1\"",
+      "\"$2\" resize \"$3\" -o \"$1/out\" --rank 31; echo \"exit=$?\"; ls -A \"$1\"",
       {(tmp / "full").string(), LORANK_CLI_PATH, in.string()});
   ASSERT_NE(r.out.find("exit="), std::string::npos) << "could not mount a tmpfs: " << r.err;
   EXPECT_EQ(r.out, "exit=1\n") << r.err;  // exit 1 and an empty folder afterwards
@@ -207,7 +207,7 @@ TEST(ResizeSafety, DiskFullIsOneClearErrorAndLeavesNothing) {
   // A file-size limit (ulimit -f): EFBIG, not a SIGXFSZ death.
   fs::create_directories(tmp / "limited");
   const auto k = run_command({"/usr/bin/prlimit", "--fsize=1000000", LORANK_CLI_PATH, "resize",
-                              in.string(), "-o", (tmp / "limited" / "out").string(), "--rank", "32"});
+                              in.string(), "-o", (tmp / "limited" / "out").string(), "--rank", "31"});
   EXPECT_EQ(k.exit_code, 1) << k.err;
   expect_one_line_naming(k.err, (tmp / "limited" / "out").string(), "File too large");
   EXPECT_TRUE(fs::is_empty(tmp / "limited"));

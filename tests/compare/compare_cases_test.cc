@@ -80,7 +80,7 @@ TEST(CompareCases, ShapeMismatchNamesTheModule) {
   Result<AdapterComparison> got =
       compare_adapters(open_or_fail(dir.path() / "a"), open_or_fail(dir.path() / "b"));
   ASSERT_FALSE(got);
-  EXPECT_EQ(got.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(got.error().code(), StatusCode::kInvalidData);
   EXPECT_NE(got.error().message().find("base_model.model.q"), std::string::npos);
   EXPECT_NE(got.error().message().find("8x6"), std::string::npos) << got.error().message();
 }

@@ -63,5 +63,26 @@ TEST(Result, FromOkStatusIsInternalError) {
   EXPECT_EQ(r.error().code(), StatusCode::kInternal);
 }
 
+TEST(Status, InvalidDataIsItsOwnCode) {
+  Status s = invalid_data("module '{}': {} != {}", "q", 3, 4);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidData);
+  EXPECT_NE(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "module 'q': 3 != 4");
+  EXPECT_EQ(status_code_name(s.code()), "invalid data");
+}
+
+// Reading the value of an error is a caller bug: it must stop with a message naming the
+// status, in every accessor, not read an empty optional.
+TEST(ResultDeathTest, ValueOfAnErrorAbortsNamingTheStatus) {
+  ::testing::GTEST_FLAG(death_test_style) = "threadsafe";
+  const Result<int> e = half(3);
+  const char* expected = R"(lorank: bug: Result::value\(\) on an error \(invalid argument\): 3 is odd)";
+  EXPECT_DEATH((void)e.value(), expected);
+  EXPECT_DEATH((void)*e, expected);
+  Result<std::string> s{corruption("bad header")};
+  EXPECT_DEATH((void)s->size(), R"(on an error \(corruption\): bad header)");
+  EXPECT_DEATH((void)std::move(s).value(), "bad header");
+}
+
 }  // namespace
 }  // namespace lorank

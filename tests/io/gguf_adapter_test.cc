@@ -115,7 +115,7 @@ TEST(GgufAdapter, MetadataErrors) {
     return gguf_lora_metadata(GgufFile::open(p).value()).status();
   };
   Status s = meta_status({{"general.type", GgufValue::string("model")}});
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.code(), StatusCode::kNotSupported);
   EXPECT_NE(s.message().find("not a LoRA adapter: general.type is \"model\", expected \"adapter\""),
             std::string::npos)
       << s.message();

@@ -142,7 +142,7 @@ TEST(Safetensors, WriterRejectsBadArgumentsWithoutCreatingFiles) {
   };
   for (const Bad& c : cases) {
     const Status s = write_safetensors(dir / "bad.safetensors", c.views, c.metadata);
-    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << c.message_part;
+    EXPECT_EQ(s.code(), StatusCode::kInvalidData) << c.message_part;
     EXPECT_NE(s.message().find(c.message_part), std::string::npos) << s.message();
     EXPECT_NE(s.message().find("bad.safetensors"), std::string::npos) << s.message();
   }

@@ -92,17 +92,17 @@ TEST(SpectrumApi, NonFiniteInputIsNumericalErrorNamingTheElement) {
   EXPECT_EQ(v.error().code(), StatusCode::kNumerical);
 }
 
-TEST(SpectrumApi, WrongSizesAreInvalidArguments) {
+TEST(SpectrumApi, WrongSizesAreInvalidData) {
   const std::vector<double> b(12, 1.0), a(12, 1.0);
   Result<std::vector<double>> v =
       lora_singular_values(std::span<const double>(b), std::span<const double>(a), {4, 3, 5});
-  EXPECT_EQ(v.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(v.error().code(), StatusCode::kInvalidData);
   EXPECT_NE(v.error().message().find("A has 12 elements"), std::string::npos);
   v = lora_singular_values(nullptr, 4, 3, a.data(), 4);
   EXPECT_EQ(v.error().code(), StatusCode::kInvalidArgument);
   const std::size_t huge = std::numeric_limits<std::size_t>::max() / 2;
   v = lora_singular_values(std::span<const double>(b), std::span<const double>(a), {huge, 4, 3});
-  EXPECT_EQ(v.error().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(v.error().code(), StatusCode::kInvalidData);
 }
 
 TEST(SpectrumApi, CholeskyQr2FallsBackOnlyWhenIllConditioned) {

@@ -139,7 +139,7 @@ TEST(SpectrumStreamErrors, UnalignedBytesAndWrongCounts) {
   ASSERT_TRUE(ws.compute(odd, sa.view(), {100, 8, 90}, 1.0, unaligned).ok());
   EXPECT_EQ(aligned, unaligned);
   EXPECT_EQ(ws.compute(sb.view(), sa.view(), {100, 8, 91}, 1.0, aligned).code(),
-            StatusCode::kInvalidArgument);
+            StatusCode::kInvalidData);
 }
 
 }  // namespace

@@ -103,7 +103,7 @@ TEST(TruncateModule, FactorsReproduceTheTruncatedUpdate) {
   }
   EXPECT_EQ(truncate_module(m, 0, false, 1.0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(truncate_module(m, 7, false, 1.0).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(truncate_module(m, 2, false, 0.0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(truncate_module(m, 2, false, 0.0).status().code(), StatusCode::kInvalidData);
   Result<TruncatedFactors> z = truncate_module(a->modules[2], 4, false, 1.0);
   ASSERT_TRUE(z);
   EXPECT_TRUE(z->zero);
