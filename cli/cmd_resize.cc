@@ -85,10 +85,15 @@ int run(const ResizeFlags& f) {
   Result<ResizeResult> result = resize_adapter(*adapter, options);
   bar.finish();
   if (!result) return report_failure(result.error());
-  if (result->keeps_every_rank()) {
+  // Keeping every rank is still useful when it converts the factors' dtype.
+  bool converts = false;
+  for (const LoraModule& m : adapter->modules) {
+    converts = converts || (options.dtype && (m.A.dtype != *options.dtype || m.B.dtype != *options.dtype));
+  }
+  if (result->keeps_every_rank() && !converts) {
     return usage_error(fmt::format(
         "nothing to resize: under {}{} every module of '{}' keeps its rank, so the output would "
-        "be a full-rank copy; choose a smaller rank", options.rule.to_string(),
+        "be a full-rank copy; choose a smaller rank (or a --dtype to convert to)", options.rule.to_string(),
         options.snap == Snap::kNone ? "" : fmt::format(" with --snap {}", snap_name(options.snap)),
         f.in));
   }

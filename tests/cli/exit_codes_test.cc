@@ -144,7 +144,7 @@ TEST(ExitCodesCli, ResizeThatCopiesEveryModuleIsRefused) {
     EXPECT_EQ(r.exit_code, 2) << rank;
     EXPECT_EQ(r.err, std::string("lorank: error: nothing to resize: under fixed:") + rank +
                          " every module of '" + in + "' keeps its rank, so the output would be a "
-                         "full-rank copy; choose a smaller rank\n");
+                         "full-rank copy; choose a smaller rank (or a --dtype to convert to)\n");
   }
   three_ranks(tmp / "three");
   // --rank 3 with --snap pow2: 2 stays 2 (above its rank), 3 rounds up to 4 = the old rank of
@@ -153,8 +153,12 @@ TEST(ExitCodesCli, ResizeThatCopiesEveryModuleIsRefused) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "lorank: error: nothing to resize: under fixed:7 with --snap pow2 every module of '" +
                        (tmp / "three").string() + "' keeps its rank, so the output would be a "
-                       "full-rank copy; choose a smaller rank\n");
+                       "full-rank copy; choose a smaller rank (or a --dtype to convert to)\n");
   EXPECT_EQ(tmp.entries(), (std::set<std::string>{"three"}));  // nothing written
+  // Keeping every rank while changing the dtype is a conversion, not a no-op.
+  r = run_lorank({"resize", in, "-o", (tmp / "f16").string(), "--rank", "8", "--dtype", "F16"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(tmp / "f16" / "adapter_model.safetensors"));
 }
 
 TEST(ExitCodesCli, ResizeWarnsOncePerSituation) {
