@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "io/text.h"
+#include "core/text.h"
 #include "lorank/gguf.h"
 
 namespace lorank::io {

@@ -11,7 +11,7 @@
 
 #include "io/file.h"
 #include "io/gguf_codec.h"
-#include "io/text.h"
+#include "core/text.h"
 #include "lorank/gguf.h"
 
 namespace lorank {
@@ -29,7 +29,7 @@ Result<uint32_t> check_kvs(std::span<const GgufKv> kvs) {
     if (kv.key.empty()) return invalid_data("empty key");
     if (kv.key.size() > kGgufMaxStringBytes)
       return invalid_data("key of {} bytes is too long", kv.key.size());
-    if (!io::is_valid_utf8(kv.key)) return invalid_data("key '{}' is not valid UTF-8", kv.key);
+    if (!is_valid_utf8(kv.key)) return invalid_data("key '{}' is not valid UTF-8", kv.key);
     if (!keys.insert(kv.key).second) return invalid_data("duplicate key '{}'", kv.key);
     if (Status s = io::check_gguf_value_limits(kv.value); !s.ok()) {
       return s.with_context(fmt::format("key '{}'", kv.key));
@@ -48,7 +48,7 @@ Result<uint32_t> check_kvs(std::span<const GgufKv> kvs) {
 
 Status check_tensor(const GgufWriteTensor& t) {
   if (t.name.empty()) return invalid_data("a tensor has an empty name");
-  if (!io::is_valid_utf8(t.name)) return invalid_data("tensor name '{}' is not valid UTF-8", t.name);
+  if (!is_valid_utf8(t.name)) return invalid_data("tensor name '{}' is not valid UTF-8", t.name);
   if (t.name.size() > kGgufMaxTensorNameBytes) {
     return invalid_data("tensor name '{}' is {} bytes, over ggml's limit of {}", t.name,
                             t.name.size(), kGgufMaxTensorNameBytes);

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "io/text.h"
+#include "core/text.h"
 
 namespace lorank::io {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "io/file.h"
-#include "io/text.h"
+#include "core/text.h"
 
 namespace lorank::io {
 namespace {

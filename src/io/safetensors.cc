@@ -6,7 +6,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "io/text.h"
+#include "core/text.h"
 #include "io/file.h"
 #include "io/safetensors_header.h"
 
@@ -22,7 +22,6 @@ struct SafetensorsFile::State {
 
 namespace {
 
-using io::is_valid_utf8;
 
 constexpr uint64_t kLengthFieldBytes = 8;
 

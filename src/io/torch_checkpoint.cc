@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "io/file.h"
-#include "io/text.h"
+#include "core/text.h"
 #include "io/unpickler.h"
 #include "io/zip_reader.h"
 
@@ -35,8 +35,8 @@ Result<std::string> find_prefix(const io::ZipReader& zip) {
     const std::size_t slash = e.name.find('/');
     if (slash == std::string::npos || slash == 0 || e.name.substr(slash) != "/data.pkl") continue;
     if (!prefix.empty()) {
-      return corruption("two pickles, '{}/data.pkl' and '{}'", io::printable(prefix),
-                        io::printable(e.name));
+      return corruption("two pickles, '{}/data.pkl' and '{}'", printable(prefix),
+                        printable(e.name));
     }
     prefix = e.name.substr(0, slash);
   }
@@ -44,8 +44,8 @@ Result<std::string> find_prefix(const io::ZipReader& zip) {
   for (const io::ZipEntry& e : zip.entries()) {
     if (e.name.size() <= prefix.size() || e.name.compare(0, prefix.size(), prefix) != 0 ||
         e.name[prefix.size()] != '/') {
-      return corruption("entry '{}' is outside the archive folder '{}'", io::printable(e.name),
-                        io::printable(prefix));
+      return corruption("entry '{}' is outside the archive folder '{}'", printable(e.name),
+                        printable(prefix));
     }
   }
   return prefix;
@@ -61,7 +61,7 @@ Status check_byteorder_and_version(const io::ZipReader& zip, const std::string& 
     const std::string_view order = text_of(*b);
     if (order == "big") return not_supported("byteorder 'big': only little-endian files are read");
     if (order != "little")
-      return corruption("byteorder record is '{}', not 'little'", io::printable(order, 16));
+      return corruption("byteorder record is '{}', not 'little'", printable(order, 16));
   }
   const io::ZipEntry* v = zip.find(prefix + "/version");
   if (v == nullptr) v = zip.find(prefix + "/.data/version");
@@ -72,7 +72,7 @@ Status check_byteorder_and_version(const io::ZipReader& zip, const std::string& 
   for (char c : text) {
     if (c < '0' || c > '9' || version > kMaxVersion) {
       return corruption("version record '{}' is not a small decimal number",
-                        io::printable(text_of(*v), 16));
+                        printable(text_of(*v), 16));
     }
     version = version * 10 + (c - '0');
   }
@@ -182,16 +182,16 @@ Result<TorchCheckpoint> TorchCheckpoint::open(const std::filesystem::path& path,
     }
     if (val.kind != io::PickleKind::kTensor) {
       return fail(not_supported("state dict value '{}' is a {}, not a tensor",
-                                io::printable(key.text), io::pickle_kind_name(val.kind)));
+                                printable(key.text), io::pickle_kind_name(val.kind)));
     }
     const io::PickleTensor& t = v.tensors[static_cast<std::size_t>(val.integer)];
     const io::PickleStorage& s = v.storages[t.storage];
     auto where = [&](const Status& st) {
       return fail(
-          Status(st.code(), fmt::format("tensor '{}': {}", io::printable(key.text), st.message())));
+          Status(st.code(), fmt::format("tensor '{}': {}", printable(key.text), st.message())));
     };
     if (!is_plain_key(s.key)) {
-      return where(corruption("storage key '{}' is not alphanumeric", io::printable(s.key, 64)));
+      return where(corruption("storage key '{}' is not alphanumeric", printable(s.key, 64)));
     }
     const io::ZipEntry* entry = zip->find(state->prefix + "/data/" + std::string(s.key));
     if (entry == nullptr) {
@@ -239,7 +239,7 @@ Result<TorchCheckpoint> TorchCheckpoint::open(const std::filesystem::path& path,
       view.data = state->copies.back();
     }
     if (!state->by_name.emplace(view.name, state->views.size()).second) {
-      return fail(corruption("duplicate tensor name '{}'", io::printable(key.text)));
+      return fail(corruption("duplicate tensor name '{}'", printable(key.text)));
     }
     state->views.push_back(std::move(view));
   }

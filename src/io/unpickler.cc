@@ -1,7 +1,7 @@
 // The restricted pickle VM: opcode decoding, stack, marks and memo. Opcode semantics
 // follow the pickle protocol (PEP 307, 3154, 574); the torch models are in
 // unpickler_torch.cc.
-#include "io/text.h"
+#include "core/text.h"
 #include "io/unpickler.h"
 
 #include <utility>

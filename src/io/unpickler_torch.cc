@@ -4,7 +4,7 @@
 #include <array>
 #include <utility>
 
-#include "io/text.h"
+#include "core/text.h"
 
 namespace lorank::io::pickle_torch {
 namespace {

@@ -6,7 +6,7 @@
 #include <array>
 #include <optional>
 
-#include "io/text.h"
+#include "core/text.h"
 
 namespace lorank::io {
 namespace {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/json_text.h"
-#include "io/text.h"
+#include "core/text.h"
 #include "lorank/terminal_text.h"
 
 namespace lorank {
@@ -38,9 +38,9 @@ TEST(EscapeForTerminal, PrintableTextIsKeptAndEscapingTwiceChangesNothing) {
 }
 
 TEST(Printable, CutsAtACharacterBoundaryAndEscapes) {
-  EXPECT_EQ(io::printable("ab\ncd", 200), "ab\\x0acd");
-  EXPECT_EQ(io::printable("aé", 2), "a...");  // 'é' is 2 bytes: not cut in half
-  EXPECT_EQ(io::printable(std::string(300, 'x')).size(), 203u);
+  EXPECT_EQ(printable("ab\ncd", 200), "ab\\x0acd");
+  EXPECT_EQ(printable("aé", 2), "a...");  // 'é' is 2 bytes: not cut in half
+  EXPECT_EQ(printable(std::string(300, 'x')).size(), 203u);
 }
 
 using Json = nlohmann::ordered_json;

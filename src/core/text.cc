@@ -1,10 +1,10 @@
-#include "io/text.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
 #include <cstdint>
 
-namespace lorank::io {
+namespace lorank {
 namespace {
 
 // Code points a terminal (or a bidi-aware viewer) acts on, beyond C0 and DEL.
@@ -66,24 +66,21 @@ std::string printable(std::string_view s, std::size_t max_bytes) {
   return out;
 }
 
-}  // namespace lorank::io
-
-namespace lorank {
 
 std::string escape_for_terminal(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    const std::size_t len = io::utf8_sequence_length(text, i);
+    const std::size_t len = utf8_sequence_length(text, i);
     if (len == 0) {
       out += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[i]));
       ++i;
       continue;
     }
-    const std::uint32_t cp = io::decode(text, i, len);
+    const std::uint32_t cp = decode(text, i, len);
     if (cp < 0x20 || cp == 0x7f) {
       out += fmt::format("\\x{:02x}", cp);
-    } else if (io::is_active_code_point(cp)) {
+    } else if (is_active_code_point(cp)) {
       out += fmt::format("\\u{:04x}", cp);
     } else {
       out.append(text.substr(i, len));

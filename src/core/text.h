@@ -1,6 +1,7 @@
 // Checking and quoting untrusted text from files (tensor names, ZIP entries, pickle strings).
-#ifndef LORANK_IO_TEXT_H_
-#define LORANK_IO_TEXT_H_
+// In core/ because Status escapes every message (status.cc) and every layer quotes names.
+#ifndef LORANK_CORE_TEXT_H_
+#define LORANK_CORE_TEXT_H_
 
 #include <cstddef>
 #include <string>
@@ -8,7 +9,7 @@
 
 #include "lorank/terminal_text.h"
 
-namespace lorank::io {
+namespace lorank {
 
 // Returns whether `s` is well-formed UTF-8: no overlongs, surrogates or code points past
 // U+10FFFF (what JSON and Python's strict decoder require).
@@ -23,6 +24,6 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
 // can neither break the line nor bloat it.
 std::string printable(std::string_view s, std::size_t max_bytes = 200);
 
-}  // namespace lorank::io
+}  // namespace lorank
 
-#endif  // LORANK_IO_TEXT_H_
+#endif  // LORANK_CORE_TEXT_H_
