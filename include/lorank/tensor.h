@@ -60,7 +60,8 @@ struct Shape {
   // Returns the number of dims (0 for a scalar).
   std::size_t rank() const { return dims.size(); }
   // Returns the product of the dims (1 for a scalar, 0 if any dim is 0).
-  // REQUIRES: the product fits in int64_t (readers validate this before building a Shape).
+  // REQUIRES: if no dim is 0, the product fits in int64_t (readers validate this before
+  // building a Shape).
   int64_t numel() const;
   // Returns "[2, 768]" style text for messages.
   std::string to_string() const;

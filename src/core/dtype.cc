@@ -1,6 +1,7 @@
 // DType names and sizes, and Shape helpers.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -63,6 +64,9 @@ bool is_convertible_float(DType dtype) {
 }
 
 int64_t Shape::numel() const {
+  // A zero dim makes the product zero whatever the others are; GGUF allows empty tensors
+  // whose other dims alone would overflow, so look for it before multiplying.
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return 0;
   int64_t n = 1;
   for (int64_t d : dims) n *= d;
   return n;

@@ -63,6 +63,8 @@ TEST(Shape, NumelAndText) {
   EXPECT_EQ(Shape{}.numel(), 1);
   EXPECT_EQ((Shape{{2, 768}}).numel(), 1536);
   EXPECT_EQ((Shape{{4, 0, 3}}).numel(), 0);
+  // The zero wins even when the dims before it would overflow a running product.
+  EXPECT_EQ((Shape{{int64_t{1} << 40, int64_t{1} << 40, 0}}).numel(), 0);
   EXPECT_EQ((Shape{{2, 768}}).to_string(), "[2, 768]");
   EXPECT_EQ(Shape{}.to_string(), "[]");
 }

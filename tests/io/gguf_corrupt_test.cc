@@ -224,6 +224,14 @@ TEST(GgufCorrupt, ValidBaselineAndEightLevelsOfNestingOpen) {
   auto z = GgufFile::open(dir / "zero.gguf");
   ASSERT_TRUE(z.has_value()) << z.error().to_string();
   EXPECT_EQ(z->tensor("e")->shape, Shape({{3, 0}}));
+  // An empty tensor whose other dims alone would overflow int64 (found by fuzz_gguf): the
+  // reader accepts it and its element count is 0, computed without overflow.
+  const uint64_t big = uint64_t{1} << 40;
+  std::ofstream(dir / "zero-big.gguf", std::ios::binary)
+      << Bytes{}.header(1, 0).info("e", {big, big, 0}, 0, 0).pad(32).s;
+  auto zb = GgufFile::open(dir / "zero-big.gguf");
+  ASSERT_TRUE(zb.has_value()) << zb.error().to_string();
+  EXPECT_EQ(zb->tensor("e")->shape.numel(), 0);
 }
 
 // Every prefix of a valid file that cuts into its header or tensor bytes is rejected as
