@@ -89,20 +89,15 @@ Result<Container> sniff_container(const fs::path& file) {
   // Opened without blocking: a FIFO named x.safetensors is refused here, not waited on.
   Result<io::OpenedFile> opened = io::open_regular_file(file);
   if (!opened) return Status(opened.error().code(), "adapter file " + opened.error().message());
-  char magic[4] = {};
-  ssize_t got;
-  do got = ::pread(opened->fd.get(), magic, 4, 0);
-  while (got < 0 && errno == EINTR);
-  if (got < 0) return io_error("adapter file '{}': cannot read: {}", file.string(), io::errno_text(errno));
-  const std::size_t gcount = static_cast<std::size_t>(got);
-  if (gcount == 4 && std::memcmp(magic, "GGUF", 4) == 0) return Container::kGguf;
-  if (gcount == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0) return Container::kPytorch;
+  LORANK_ASSIGN_OR_RETURN(const std::string magic, io::read_head(*opened, 4, file));
+  if (magic == "GGUF") return Container::kGguf;
+  if (magic == "PK\x03\x04") return Container::kPytorch;
   // The name is only a hint, for the error: content decides the container.
   const std::string ext = file.extension().string();
   if (ext == ".gguf" || ext == ".bin" || ext == ".pt" || ext == ".pth") {
     return corruption("adapter file '{}': does not start with the {} magic (first bytes {})",
                       file.string(), ext == ".gguf" ? "'GGUF'" : "ZIP 'PK\\x03\\x04'",
-                      printable_bytes(std::string_view(magic, gcount)));
+                      printable_bytes(magic));
   }
   return Container::kSafetensors;  // the safetensors reader explains what is wrong if not
 }

@@ -124,24 +124,8 @@ Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesys
 }
 
 Result<PeftConfig> read_peft_config(const std::filesystem::path& path) {
-  // Never blocks, and names the cause: a folder or FIFO is not "no such file".
-  Result<io::OpenedFile> opened = io::open_regular_file(path);
-  if (!opened) return Status(opened.error().code(), "adapter config " + opened.error().message());
-  // A config is a few KB; refuse absurd sizes before reading (hostile input, docs/security.md).
-  if (opened->size > kMaxConfigBytes) {
-    return corruption("adapter config '{}': {} bytes is more than the {} allowed", path.string(),
-                      opened->size, kMaxConfigBytes);
-  }
-  std::string text(static_cast<std::size_t>(opened->size), '\0');
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::read(opened->fd.get(), text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return io_error("adapter config '{}': cannot read: {}", path.string(), io::errno_text(errno));
-    if (n == 0) break;  // shrank while reading: parse what is there
-    done += static_cast<std::size_t>(n);
-  }
-  text.resize(done);
+  LORANK_ASSIGN_OR_RETURN(const std::string text,
+                          io::read_small_text_file(path, kMaxConfigBytes, "adapter config"));
   return parse_peft_config(text, path);
 }
 

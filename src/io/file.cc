@@ -112,6 +112,39 @@ Result<OpenedFile> open_regular_file(const std::filesystem::path& path) {
   return file;
 }
 
+Result<std::string> read_head(const OpenedFile& file, std::size_t n,
+                              const std::filesystem::path& path) {
+  std::string head(n, '\0');
+  ssize_t got;
+  do got = ::pread(file.fd.get(), head.data(), n, 0);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return io_error("cannot read '{}': {}", path.string(), errno_text(errno));
+  head.resize(static_cast<std::size_t>(got));
+  return head;
+}
+
+Result<std::string> read_small_text_file(const std::filesystem::path& path, uint64_t max_bytes,
+                                         std::string_view what) {
+  Result<OpenedFile> opened = open_regular_file(path);
+  if (!opened) return Status(opened.error().code(), fmt::format("{} {}", what, opened.error().message()));
+  // Refuse absurd sizes before allocating (hostile input, docs/security.md).
+  if (opened->size > max_bytes) {
+    return corruption("{} '{}': {} bytes is more than the {} allowed", what, path.string(),
+                      opened->size, max_bytes);
+  }
+  std::string text(static_cast<std::size_t>(opened->size), '\0');
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::read(opened->fd.get(), text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error("{} '{}': cannot read: {}", what, path.string(), errno_text(errno));
+    if (n == 0) break;  // shrank while reading: use what is there
+    done += static_cast<std::size_t>(n);
+  }
+  text.resize(done);
+  return text;
+}
+
 unsigned process_umask() {
   static const unsigned mask = [] {
     std::ifstream status("/proc/self/status");

@@ -48,6 +48,19 @@ struct OpenedFile {
 // long, permission denied, or the errno text.
 Result<OpenedFile> open_regular_file(const std::filesystem::path& path);
 
+// Up to the first `n` bytes of an opened file (fewer if it is shorter), for sniffing
+// formats by their magic. kIOError "cannot read '<path>': <errno text>".
+Result<std::string> read_head(const OpenedFile& file, std::size_t n,
+                              const std::filesystem::path& path);
+
+// Reads a small text file (a config, an index) whole, opened by open_regular_file (so it
+// never blocks). `what` starts every message ("adapter config", "checkpoint index"):
+// the open errors prefixed with it, kCorruption if the file is larger than `max_bytes`
+// (refused before reading), kIOError for a failed read. A file that shrinks while being
+// read yields what was there.
+Result<std::string> read_small_text_file(const std::filesystem::path& path, uint64_t max_bytes,
+                                         std::string_view what);
+
 // The process's file mode creation mask, read once (from /proc/self/status, or with umask()
 // on the first call when /proc is missing) and cached: calling umask() twice on every
 // write would race with other threads. New outputs get 0666 (files) or 0777 (folders)

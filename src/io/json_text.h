@@ -9,8 +9,12 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "core/text.h"
 
@@ -58,6 +62,46 @@ Json parse_json_capped(std::string_view text, bool& too_deep) {
   too_deep = guard.too_deep();
   return too_deep ? Json(Json::value_t::discarded) : j;
 }
+
+// nlohmann keeps the last of two equal keys silently; this parser callback sees every key
+// before that happens (a duplicate tensor name could otherwise hide a second tensor's
+// bytes). It also records the order of the top-level keys, which std::map objects lose.
+class DuplicateKeyFinder {
+ public:
+  struct Duplicate {
+    bool top_level = false;  // a key of the document's own object
+    std::string top_key;     // the top-level key whose value holds the nested duplicate
+    std::string key;
+  };
+  template <typename Json>
+  bool on_event(nlohmann::detail::parse_event_t event, const Json& parsed) {
+    using Event = nlohmann::detail::parse_event_t;
+    if (event == Event::object_start) {
+      open_.emplace_back();
+    } else if (event == Event::object_end) {
+      if (!open_.empty()) open_.pop_back();
+    } else if (event == Event::key && !open_.empty()) {
+      const auto& key = parsed.template get_ref<const std::string&>();
+      if (open_.size() == 1) top_key_ = key;
+      const bool inserted = open_.back().insert(key).second;
+      if (inserted && open_.size() == 1) top_order_.emplace(key, top_order_.size());
+      if (!inserted && !duplicate_) duplicate_ = Duplicate{open_.size() == 1, top_key_, key};
+    }
+    return true;  // keep every value; errors are reported after parsing
+  }
+  const std::optional<Duplicate>& duplicate() const { return duplicate_; }
+  // The position of a top-level key in the document (its count if absent).
+  std::size_t position(const std::string& key) const {
+    const auto it = top_order_.find(key);
+    return it == top_order_.end() ? top_order_.size() : it->second;
+  }
+
+ private:
+  std::vector<std::unordered_set<std::string>> open_;
+  std::string top_key_;
+  std::unordered_map<std::string, std::size_t> top_order_;
+  std::optional<Duplicate> duplicate_;
+};
 
 // Longest string shown in full by describe_json.
 inline constexpr std::size_t kMaxDescribedString = 32;

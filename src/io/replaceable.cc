@@ -58,12 +58,8 @@ Status check_replaceable_file(const fs::path& target, const LooksLike& looks_lik
                             kind_of(st.st_mode), what);
   }
   LORANK_ASSIGN_OR_RETURN(OpenedFile file, open_regular_file(target));
-  std::byte head[16];
-  ssize_t n;
-  do n = ::pread(file.fd.get(), head, sizeof(head), 0);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return io_error("cannot replace '{}': {}", target.string(), errno_text(errno));
-  if (!looks_like(std::span<const std::byte>(head, static_cast<std::size_t>(n)))) {
+  LORANK_ASSIGN_OR_RETURN(const std::string head, read_head(file, 16, target));
+  if (!looks_like(std::as_bytes(std::span<const char>(head)))) {
     return invalid_argument("refusing to replace '{}': it is not {}, so lorank did not write it",
                             target.string(), what);
   }

@@ -21,46 +21,6 @@ using Json = nlohmann::json;
 
 constexpr std::string_view kMetadataKey = "__metadata__";
 
-// nlohmann keeps the last of two equal keys silently; this callback sees every key before
-// that happens. A duplicate tensor name could otherwise hide a second tensor's bytes.
-// It also records the order of the top-level keys, which decides the order of zero-size
-// tensors that share an offset.
-class DuplicateKeyFinder {
- public:
-  bool on_event(int depth, nlohmann::detail::parse_event_t event, const Json& parsed) {
-    using Event = nlohmann::detail::parse_event_t;
-    if (event == Event::object_start) {
-      open_.emplace_back();
-    } else if (event == Event::object_end) {
-      if (!open_.empty()) open_.pop_back();
-    } else if (event == Event::key && !open_.empty()) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (open_.size() == 1) top_key_ = key;
-      const bool inserted = open_.back().insert(key).second;
-      if (inserted && open_.size() == 1) top_order_.emplace(key, top_order_.size());
-      if (!inserted && !duplicate_) {
-        duplicate_ = open_.size() == 1
-                         ? fmt::format("duplicate tensor name '{}'", key)
-                         : fmt::format("entry '{}' has a duplicate key '{}'", top_key_, key);
-      }
-    }
-    (void)depth;
-    return true;  // keep every value; errors are reported after parsing
-  }
-  const std::optional<std::string>& duplicate() const { return duplicate_; }
-  // The position of a top-level key in the header.
-  std::size_t position(const std::string& key) const {
-    const auto it = top_order_.find(key);
-    return it == top_order_.end() ? top_order_.size() : it->second;  // always found
-  }
-
- private:
-  std::vector<std::unordered_set<std::string>> open_;
-  std::string top_key_;
-  std::unordered_map<std::string, std::size_t> top_order_;
-  std::optional<std::string> duplicate_;
-};
-
 // The JSON value's kind with its article, for "… is <kind>, not …" messages.
 std::string json_type(const Json& j) {
   if (j.is_number_unsigned()) return "an unsigned integer";
@@ -189,14 +149,18 @@ Result<SafetensorsHeader> parse_safetensors_header(std::string_view json, uint64
       json.begin(), json.end(),
       [&finder, &guard](int depth, nlohmann::detail::parse_event_t event, Json& parsed) {
         const bool keep = guard.keep(depth, event);
-        return finder.on_event(depth, event, parsed) && keep;
+        return finder.on_event(event, parsed) && keep;
       },
       /*allow_exceptions=*/false);
   // First: a refused level leaves the finder's bookkeeping unbalanced.
   if (guard.too_deep()) return corruption("header: {}", json_too_deep_message());
   if (root.is_discarded()) return corruption("header is not valid JSON ({} bytes)", json.size());
   if (!root.is_object()) return corruption("header is {}, not a JSON object", json_type(root));
-  if (finder.duplicate()) return corruption("header has a {}", *finder.duplicate());
+  if (const auto& dup = finder.duplicate()) {
+    return dup->top_level ? corruption("header has a duplicate tensor name '{}'", dup->key)
+                          : corruption("header: entry '{}' has a duplicate key '{}'", dup->top_key,
+                                       dup->key);
+  }
 
   SafetensorsHeader header;
   header.entries.reserve(root.size());

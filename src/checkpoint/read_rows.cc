@@ -1,0 +1,40 @@
+// Values of checkpoint tensors, a block of rows at a time (merge and audit --base stream
+// W through this; a whole tensor in double could be larger than memory allows).
+#include <vector>
+
+#include "checkpoint/state.h"
+#include "lorank/checkpoint.h"
+#include "lorank/gguf.h"
+
+namespace lorank {
+
+Status Checkpoint::read_rows(const CheckpointTensor& t, uint64_t row_begin,
+                             std::span<double> out) const {
+  const uint64_t len = t.row_length();
+  const uint64_t rows = len == 0 ? 0 : out.size() / len;
+  if (len == 0 ? !out.empty() : out.size() % len != 0 || row_begin > t.row_count() ||
+                                    rows > t.row_count() - row_begin) {
+    return invalid_argument("tensor '{}': {} values from row {} are not whole rows of its shape {}",
+                            t.name, out.size(), row_begin, t.shape.to_string());
+  }
+  if (t.dtype && is_convertible_float(*t.dtype)) {
+    const std::size_t bytes = dtype_size(*t.dtype);
+    const TensorView rows_view{t.name, *t.dtype,
+                               Shape{{static_cast<int64_t>(rows), static_cast<int64_t>(len)}},
+                               t.data.subspan(row_begin * len * bytes, out.size() * bytes)};
+    return to_double(rows_view, out);
+  }
+  if (!t.has_values()) {
+    return not_supported("tensor '{}' of type {} has no values lorank can read", t.name,
+                         t.type_name);
+  }
+  // A quantised GGUF tensor: ggml's float32 dequantisation, widened exactly.
+  const GgufTensorInfo* info = state_->gguf ? state_->gguf->find_tensor_info(t.name) : nullptr;
+  if (info == nullptr) return internal_error("tensor '{}': no GGUF info", t.name);
+  std::vector<float> values(out.size());
+  LORANK_RETURN_IF_ERROR(gguf_dequantize_rows(*info, row_begin, values));
+  for (std::size_t i = 0; i < values.size(); ++i) out[i] = values[i];
+  return Status();
+}
+
+}  // namespace lorank
