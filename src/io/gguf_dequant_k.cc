@@ -143,10 +143,12 @@ void q6_k_block(const uint8_t* b, float* y) {
     for (std::size_t k = 0; k < 4; ++k) {
       const uint8_t* low = ql + 32 * (k % 2);
       const unsigned nibble_shift = k < 2 ? 0 : 4;
-      for (std::size_t l = 0; l < 32; ++l) {
-        const int q = (((low[l] >> nibble_shift) & 0x0f) | ((qh[l] >> (2 * k)) & 3) << 4) - 32;
-        const float dl = d * static_cast<float>(static_cast<int8_t>(scales[2 * k + l / 16]));
-        y[128 * h + 32 * k + l] = dl * static_cast<float>(q);
+      for (std::size_t half = 0; half < 2; ++half) {  // 16 values per scale
+        const float dl = d * static_cast<float>(static_cast<int8_t>(scales[2 * k + half]));
+        for (std::size_t l = 16 * half; l < 16 * half + 16; ++l) {
+          const int q = (((low[l] >> nibble_shift) & 0x0f) | ((qh[l] >> (2 * k)) & 3) << 4) - 32;
+          y[128 * h + 32 * k + l] = dl * static_cast<float>(q);
+        }
       }
     }
   }
