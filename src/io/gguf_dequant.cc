@@ -40,14 +40,19 @@ void dequant_f64(const uint8_t* src, std::size_t n, float* out) {
   }
 }
 
+// Value j of a 32-value block packed two per byte: the low nibble of byte j for j < 16, the
+// high nibble of byte j - 16 otherwise. One 32-long loop: GCC vectorises it better than two
+// interleaved 16-long halves.
+inline int nibble(const uint8_t* qs, std::size_t j) {
+  return j < 16 ? qs[j] & 0x0f : qs[j - 16] >> 4;
+}
+
 // Q4_0, 18 bytes: d (F16) @0, qs[16] @2. Byte j holds value j (low nibble) and value j + 16
 // (high nibble), each q - 8.
 void q4_0_block(const uint8_t* b, float* y) {
   const float d = load_f16(b);
   const uint8_t* qs = b + 2;
-  // Two passes (low, then high nibbles): GCC vectorises these, not the interleaved loop.
-  for (std::size_t j = 0; j < 16; ++j) y[j] = static_cast<float>((qs[j] & 0x0f) - 8) * d;
-  for (std::size_t j = 0; j < 16; ++j) y[j + 16] = static_cast<float>((qs[j] >> 4) - 8) * d;
+  for (std::size_t j = 0; j < 32; ++j) y[j] = static_cast<float>(nibble(qs, j) - 8) * d;
 }
 
 // Q4_1, 20 bytes: d @0, m @2 (F16), qs[16] @4; unsigned nibbles as in Q4_0, x = d·q + m.
@@ -55,8 +60,7 @@ void q4_1_block(const uint8_t* b, float* y) {
   const float d = load_f16(b);
   const float m = load_f16(b + 2);
   const uint8_t* qs = b + 4;
-  for (std::size_t j = 0; j < 16; ++j) y[j] = static_cast<float>(qs[j] & 0x0f) * d + m;
-  for (std::size_t j = 0; j < 16; ++j) y[j + 16] = static_cast<float>(qs[j] >> 4) * d + m;
+  for (std::size_t j = 0; j < 32; ++j) y[j] = static_cast<float>(nibble(qs, j)) * d + m;
 }
 
 // The 5th bit of value j of a Q5 block: bit j of the little-endian u32 qh, as 0 or 16.
@@ -67,9 +71,8 @@ void q5_0_block(const uint8_t* b, float* y) {
   const float d = load_f16(b);
   const uint32_t qh = load_u32(b + 2);
   const uint8_t* qs = b + 6;
-  for (std::size_t j = 0; j < 16; ++j) {
-    y[j] = static_cast<float>(((qs[j] & 0x0f) | q5_high(qh, j)) - 16) * d;
-    y[j + 16] = static_cast<float>(((qs[j] >> 4) | q5_high(qh, j + 16)) - 16) * d;
+  for (std::size_t j = 0; j < 32; ++j) {
+    y[j] = static_cast<float>((nibble(qs, j) | q5_high(qh, j)) - 16) * d;
   }
 }
 
@@ -79,9 +82,8 @@ void q5_1_block(const uint8_t* b, float* y) {
   const float m = load_f16(b + 2);
   const uint32_t qh = load_u32(b + 4);
   const uint8_t* qs = b + 8;
-  for (std::size_t j = 0; j < 16; ++j) {
-    y[j] = static_cast<float>((qs[j] & 0x0f) | q5_high(qh, j)) * d + m;
-    y[j + 16] = static_cast<float>((qs[j] >> 4) | q5_high(qh, j + 16)) * d + m;
+  for (std::size_t j = 0; j < 32; ++j) {
+    y[j] = static_cast<float>(nibble(qs, j) | q5_high(qh, j)) * d + m;
   }
 }
 

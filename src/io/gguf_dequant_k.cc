@@ -26,15 +26,15 @@ void q2_k_block(const uint8_t* b, float* y) {
   const float dmin = load_f16(b + 82);
   for (std::size_t h = 0; h < 2; ++h) {
     for (std::size_t g = 0; g < 4; ++g) {
-      for (std::size_t half = 0; half < 2; ++half) {
-        const uint8_t sc = scales[8 * h + 2 * g + half];
-        const float dl = d * static_cast<float>(sc & 0x0f);
-        const float ml = dmin * static_cast<float>(sc >> 4);
-        float* out = y + 128 * h + 32 * g + 16 * half;
-        const uint8_t* q = qs + 32 * h + 16 * half;
-        for (std::size_t l = 0; l < 16; ++l) {
-          out[l] = dl * static_cast<float>((q[l] >> (2 * g)) & 3) - ml;
-        }
+      // One 32-long loop choosing the sub-block's scale per value vectorises best.
+      const uint8_t sc0 = scales[8 * h + 2 * g], sc1 = scales[8 * h + 2 * g + 1];
+      const float dl0 = d * static_cast<float>(sc0 & 0x0f), ml0 = dmin * static_cast<float>(sc0 >> 4);
+      const float dl1 = d * static_cast<float>(sc1 & 0x0f), ml1 = dmin * static_cast<float>(sc1 >> 4);
+      float* out = y + 128 * h + 32 * g;
+      const uint8_t* q = qs + 32 * h;
+      for (std::size_t l = 0; l < 32; ++l) {
+        const float dl = l < 16 ? dl0 : dl1, ml = l < 16 ? ml0 : ml1;
+        out[l] = dl * static_cast<float>((q[l] >> (2 * g)) & 3) - ml;
       }
     }
   }
@@ -63,16 +63,14 @@ void q3_k_block(const uint8_t* b, float* y) {
   for (std::size_t h = 0; h < 2; ++h) {
     for (std::size_t g = 0; g < 4; ++g) {
       const unsigned bit = static_cast<unsigned>(4 * h + g);
-      for (std::size_t half = 0; half < 2; ++half) {
-        const float dl = d * static_cast<float>(scale[8 * h + 2 * g + half]);
-        float* out = y + 128 * h + 32 * g + 16 * half;
-        const uint8_t* q = qs + 32 * h + 16 * half;
-        const uint8_t* hm = hmask + 16 * half;
-        for (std::size_t l = 0; l < 16; ++l) {
-          const int low = (q[l] >> (2 * g)) & 3;
-          const int sub = ((hm[l] >> bit) & 1) ? 0 : 4;
-          out[l] = dl * static_cast<float>(low - sub);
-        }
+      const float dl0 = d * static_cast<float>(scale[8 * h + 2 * g]);
+      const float dl1 = d * static_cast<float>(scale[8 * h + 2 * g + 1]);
+      float* out = y + 128 * h + 32 * g;
+      const uint8_t* q = qs + 32 * h;
+      for (std::size_t l = 0; l < 32; ++l) {
+        const int low = (q[l] >> (2 * g)) & 3;
+        const int sub = ((hmask[l] >> bit) & 1) ? 0 : 4;
+        out[l] = (l < 16 ? dl0 : dl1) * static_cast<float>(low - sub);
       }
     }
   }
@@ -143,12 +141,11 @@ void q6_k_block(const uint8_t* b, float* y) {
     for (std::size_t k = 0; k < 4; ++k) {
       const uint8_t* low = ql + 32 * (k % 2);
       const unsigned nibble_shift = k < 2 ? 0 : 4;
-      for (std::size_t half = 0; half < 2; ++half) {  // 16 values per scale
-        const float dl = d * static_cast<float>(static_cast<int8_t>(scales[2 * k + half]));
-        for (std::size_t l = 16 * half; l < 16 * half + 16; ++l) {
-          const int q = (((low[l] >> nibble_shift) & 0x0f) | ((qh[l] >> (2 * k)) & 3) << 4) - 32;
-          y[128 * h + 32 * k + l] = dl * static_cast<float>(q);
-        }
+      const float dl0 = d * static_cast<float>(static_cast<int8_t>(scales[2 * k]));
+      const float dl1 = d * static_cast<float>(static_cast<int8_t>(scales[2 * k + 1]));
+      for (std::size_t l = 0; l < 32; ++l) {
+        const int q = (((low[l] >> nibble_shift) & 0x0f) | ((qh[l] >> (2 * k)) & 3) << 4) - 32;
+        y[128 * h + 32 * k + l] = (l < 16 ? dl0 : dl1) * static_cast<float>(q);
       }
     }
   }
