@@ -48,6 +48,10 @@ inline constexpr uint32_t kGgufVersion = 3;
 // unchanged; only the types below convert to values.
 inline constexpr uint32_t kGgmlF32 = 0, kGgmlF16 = 1, kGgmlQ8_0 = 8, kGgmlI8 = 24, kGgmlI16 = 25,
                           kGgmlI32 = 26, kGgmlI64 = 27, kGgmlF64 = 28, kGgmlBF16 = 30;
+// The quantised types that gguf_dequantize_rows() converts (Q8_0 is above).
+inline constexpr uint32_t kGgmlQ4_0 = 2, kGgmlQ4_1 = 3, kGgmlQ5_0 = 6, kGgmlQ5_1 = 7,
+                          kGgmlQ2_K = 10, kGgmlQ3_K = 11, kGgmlQ4_K = 12, kGgmlQ5_K = 13,
+                          kGgmlQ6_K = 14;
 
 // The size of one ggml block in elements and in bytes (F32: 1 and 4; Q8_0: 32 and 34).
 struct GgmlTypeTraits {
@@ -113,7 +117,8 @@ class GgufFile {
   // The tensor called `name` as a TensorView (row-major shape, DType, zero-copy data).
   // Returns kNotFound if there is no such tensor and kNotSupported, naming the tensor and
   // its ggml type, if that type has no DType (quantised types: use the raw `data` of
-  // find_tensor_info() to copy them, or gguf_tensor_to_double() for Q8_0).
+  // find_tensor_info() to copy them, or gguf_dequantize_rows() / gguf_tensor_to_double()
+  // to get their values).
   // Lifetime: the view borrows from this GgufFile.
   Result<TensorView> tensor(std::string_view name) const;
   // Views of every tensor, in header order; fails like tensor() on the first that has no
@@ -139,8 +144,23 @@ class GgufFile {
   std::unique_ptr<State> state_;
 };
 
+// True if gguf_dequantize_rows() can convert ggml type `id`: F32, F16, BF16, F64, Q4_0, Q4_1,
+// Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (and any other you add).
+bool ggml_type_dequantizable(uint32_t id);
+// Dequantizes `out.size() / row_len` whole rows of `info`, starting at row `row_begin`, to
+// float32, where row_len = ne[0] (1 for a 0-d tensor) and rows are numbered in storage order
+// (row i covers elements [i*row_len, (i+1)*row_len) in row-major order). Results are bit-identical
+// to ggml's dequantize_row_* and to gguf-py's quants.dequantize (F64 is rounded to nearest F32).
+// Returns kNotSupported naming the tensor and its type name for other types, kInvalidArgument
+// if out.size() is not a multiple of row_len or the rows run past the tensor.
+// REQUIRES: info comes from a GgufFile (validated). Thread-safe (pure function).
+// F16, BF16 and F32 elements keep their exact bits (NaN payloads too); an F64 NaN comes back
+// quiet. Formulas and how exactness is tested: docs/formats.md.
+Status gguf_dequantize_rows(const GgufTensorInfo& info, uint64_t row_begin, std::span<float> out);
+
 // Widens a tensor's elements to double, in row-major order: F32/F16/BF16/F64 exactly (as
-// to_double), Q8_0 as d·q with d the block's F16 scale (exact in double).
+// to_double), the quantised types of ggml_type_dequantizable() as gguf_dequantize_rows()
+// gives them (float32 values, widened exactly).
 // Returns kNotSupported naming the tensor for other ggml types and kInvalidArgument if
 // out.size() is not the element count. REQUIRES: info comes from a GgufFile (validated).
 Status gguf_tensor_to_double(const GgufTensorInfo& info, std::span<double> out);

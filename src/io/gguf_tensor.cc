@@ -1,11 +1,12 @@
-// ggml tensor types (block sizes from ggml's type table), DType mapping, widening
-// (including Q8_0 dequantisation), the LoRA adapter metadata and write-side tensor records.
+// ggml tensor types (block sizes from ggml's type table), DType mapping, widening to double
+// (quantised types through gguf_dequant.cc), the LoRA adapter metadata and write-side
+// tensor records.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
-#include <cstring>
 
-#include "core/float_bits.h"
+#include "io/gguf_dequant.h"
 #include "lorank/gguf.h"
 
 namespace lorank {
@@ -26,9 +27,6 @@ constexpr std::array<GgmlTypeTraits, 43> kGgmlTypes = {{
     {"", 0, 0},           {"", 0, 0},          {"", 0, 0},           {"MXFP4", 32, 17},
     {"NVFP4", 64, 36},    {"Q1_0", 128, 18},   {"Q2_0", 64, 18},
 }};
-
-constexpr std::size_t kQ8Block = 32;
-constexpr std::size_t kQ8BlockBytes = 34;  // F16 scale d, then 32 int8 quants
 
 }  // namespace
 
@@ -89,24 +87,30 @@ Status gguf_tensor_to_double(const GgufTensorInfo& info, std::span<double> out) 
     return invalid_argument("tensor '{}': output has {} elements, the tensor {}", info.name,
                             out.size(), numel);
   }
+  // The float types widen straight to double: through float32, F64 would round.
   if (const auto dtype = info.dtype(); dtype && is_convertible_float(*dtype)) {
     return to_double(TensorView{info.name, *dtype, info.shape, info.data}, out);
   }
-  if (info.ggml_type != kGgmlQ8_0) {
-    const auto traits = ggml_type_traits(info.ggml_type);
-    return not_supported("tensor '{}': ggml type {} ({}) cannot be converted to values", info.name,
-                         traits ? traits->name : "unknown", info.ggml_type);
+  const io::DequantKernel kernel = io::dequant_kernel(info.ggml_type);
+  if (kernel == nullptr) return io::not_dequantizable(info);
+  // The quantised types: the float32 dequantization (the one definition of their values) in
+  // chunks of whole blocks through a small buffer, each value widened exactly.
+  const GgmlTypeTraits traits = *ggml_type_traits(info.ggml_type);
+  if (out.size() % traits.block_elements != 0 ||
+      out.size() / traits.block_elements * traits.block_bytes != info.data.size()) {
+    return invalid_argument("tensor '{}': {} data bytes do not match type {} and {} elements",
+                            info.name, info.data.size(), traits.name, out.size());
   }
-  // Q8_0 (ggml's dequantize_row_q8_0): each block of 32 values is x = d * q, with d an F16
-  // scale and q an int8; the product of an F16 and an int8 is exact in double.
-  const std::byte* block = info.data.data();
-  for (std::size_t b = 0; b < out.size() / kQ8Block; ++b, block += kQ8BlockBytes) {
-    const auto d_bits = static_cast<uint16_t>(static_cast<unsigned>(block[0]) |
-                                              static_cast<unsigned>(block[1]) << 8);
-    const double d = detail::f16_to_double(d_bits);
-    for (std::size_t i = 0; i < kQ8Block; ++i) {
-      out[b * kQ8Block + i] = d * static_cast<int8_t>(block[2 + i]);
-    }
+  constexpr std::size_t kChunk = 8192;  // floats; a multiple of every block size (≤ 256)
+  std::array<float, kChunk> buffer;
+  const auto* src = reinterpret_cast<const uint8_t*>(info.data.data());
+  for (std::size_t done = 0; done < out.size();) {
+    const std::size_t n = std::min(kChunk, out.size() - done);
+    const std::size_t blocks = n / traits.block_elements;
+    kernel(src, blocks, buffer.data());
+    src += blocks * traits.block_bytes;
+    for (std::size_t i = 0; i < n; ++i) out[done + i] = buffer[i];
+    done += n;
   }
   return Status();
 }
