@@ -154,6 +154,27 @@ def cases():
     yield "peft-weights-truncated/adapter_config.json", json.dumps(CONFIG).encode()
     yield "peft-weights-truncated/adapter_model.safetensors", weights[:-7]
 
+    # mlx_lm: lora_a is [in, r] and lora_b [r, out] (transposed against PEFT).
+    mlx_a = ("model.layers.0.q_proj.lora_a", "F32", [3, 2], f32([0.25, 0.5, 1, 2, -1, 0.75]))
+    mlx_b = ("model.layers.0.q_proj.lora_b", "F32", [2, 4], f32([0.5, 1, 0, 2, 1, -1, 3, 0.25]))
+    yield "mlx-lora-a-without-lora-b.safetensors", safetensors([mlx_a])
+    yield "mlx-rank-disagreement.safetensors", safetensors(
+        [mlx_a, ("model.layers.0.q_proj.lora_b", "F32", [3, 4], f32([1] * 12))])
+    mlx_weights = safetensors([mlx_a, mlx_b])
+    mlx_config = {"fine_tune_type": "lora", "num_layers": 1, "model": "/Users/someone/model",
+                  "lora_parameters": {"rank": 2, "scale": 2.0, "dropout": 0.0}}
+
+    def mlx_case(name, lora_parameters):
+        config = dict(mlx_config, lora_parameters=lora_parameters)
+        yield f"{name}/adapter_config.json", json.dumps(config).encode()
+        yield f"{name}/adapters.safetensors", mlx_weights
+    yield from mlx_case("mlx-config-rank-disagrees", dict(mlx_config["lora_parameters"], rank=8))
+    yield from mlx_case("mlx-config-rank-is-a-string", dict(mlx_config["lora_parameters"], rank="two"))
+    yield from mlx_case("mlx-config-scale-is-a-string", dict(mlx_config["lora_parameters"], scale="2.0"))
+    yield from mlx_case("mlx-config-no-scale", {"rank": 2, "dropout": 0.0})
+    yield from mlx_case("mlx-config-lora-parameters-is-a-list", [2, 2.0])
+    yield from mlx_case("mlx-config-keys-not-strings", dict(mlx_config["lora_parameters"], keys=["q_proj", 7]))
+
     yield "gguf-bad-magic.gguf", gguf(magic=b"GGUX")
     # GGUF strings must be UTF-8: a key, a string value and a tensor name that are not.
     yield "gguf-key-not-utf8.gguf", gguf(

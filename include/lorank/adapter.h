@@ -31,8 +31,10 @@ enum class AdapterFormat {
   kPeft,   // Hugging Face PEFT: adapter_config.json + adapter_model.{safetensors,bin}
   kKohya,  // kohya-ss / LyCORIS: <name>.lora_down.weight, .lora_up.weight, .alpha
   kGguf,   // llama.cpp GGUF LoRA: <base tensor>.lora_a / .lora_b, one global alpha
+  kMlx,    // Apple mlx_lm: adapters.safetensors (<module>.lora_a [in, r], .lora_b [r, out],
+           // both transposed against PEFT) + adapter_config.json (lora_parameters)
 };
-std::string_view format_name(AdapterFormat format);  // "peft", "kohya", "gguf"
+std::string_view format_name(AdapterFormat format);  // "peft", "kohya", "gguf", "mlx"
 
 enum class Container { kSafetensors, kPytorch, kGguf };
 std::string_view container_name(Container container);  // "safetensors", "pytorch", "gguf"
@@ -56,6 +58,15 @@ struct PeftConfig {
   std::string raw_json;  // the file as read, so writers keep every other field
 };
 
+// The fields of an mlx_lm adapter_config.json that decide the scale (docs/formats.md).
+struct MlxConfig {
+  int rank = 0;                 // lora_parameters.rank (the largest module rank)
+  double scale = 1.0;           // lora_parameters.scale: s as mlx_lm applies it, not divided by r
+  std::optional<double> alpha;  // lora_parameters.alpha: ignored by mlx_lm since 0.14.2
+  bool dora = false;            // fine_tune_type "dora" (older files: use_dora true)
+  std::string raw_json;         // the file as read, so writers keep every other field
+};
+
 struct LoraModule {
   // PEFT: the key prefix as in the file (base_model.model.<path>); kohya: the module name
   // (lora_unet_...); GGUF: the base tensor name (blk.0.attn_q.weight).
@@ -74,14 +85,19 @@ struct LoraModule {
   std::optional<TensorView> magnitude;
   // kohya's 0-d `<name>.alpha` tensor, when the file has one.
   std::optional<TensorView> alpha_tensor;
+  // mlx_lm: `A` views the file's lora_a, which is Aᵀ (shape [in, r]), and `B` its lora_b,
+  // Bᵀ ([r, out]); rank/out/in still describe A r×in and B out×r. Numerical code must read
+  // the factors through widen_factor / factor sources that honour this, never as r×in bytes.
+  bool transposed = false;
 };
 
 struct Adapter {
   AdapterFormat format = AdapterFormat::kPeft;
   Container container = Container::kSafetensors;
   std::filesystem::path weights_path;
-  std::optional<std::filesystem::path> config_path;  // PEFT adapter_config.json, if found
+  std::optional<std::filesystem::path> config_path;  // PEFT / mlx_lm adapter_config.json, if found
   std::optional<PeftConfig> peft;                     // parsed config (PEFT only)
+  std::optional<MlxConfig> mlx;                       // parsed config (mlx_lm only)
   std::optional<double> global_alpha;                 // GGUF adapter.lora.alpha, if set
   std::vector<LoraModule> modules;                    // in file order
   std::vector<TensorView> passthrough;                // every tensor not in a LoRA pair
@@ -101,13 +117,13 @@ struct Adapter {
 void release_tensor_pages(const Adapter& adapter, const TensorView& view);
 
 struct AdapterOptions {
-  // α to use when the adapter carries none (PEFT without adapter_config.json, kohya
-  // without .alpha tensors, GGUF without adapter.lora.alpha): scale = α/r. Unset → 1.
+  // α to use when the adapter carries none (PEFT or mlx_lm without adapter_config.json,
+  // kohya without .alpha tensors, GGUF without adapter.lora.alpha): scale = α/r. Unset → 1.
   std::optional<double> alpha;
 };
 
-// Opens an adapter: a PEFT folder, a .safetensors / .bin / .gguf file (a PEFT weights file
-// uses the adapter_config.json beside it). Validates pairing and shapes: every A has its
+// Opens an adapter: a PEFT or mlx_lm folder, a .safetensors / .bin / .gguf file (a PEFT or
+// mlx_lm weights file uses the adapter_config.json beside it). Validates pairing and shapes: every A has its
 // B, ranks agree (A rows = B cols = the config's rank for that module), conv B is 1×1.
 // Returns kNotFound (no such path / no weights in the folder), kCorruption (a file or
 // config that lies: unpaired factors, rank disagreement, bad JSON, r <= 0, ...),
@@ -123,9 +139,10 @@ Status check_not_input(const Adapter& adapter, const std::filesystem::path& out)
 struct AdapterWriteOptions {
   // Replace an existing output (never the input itself), but only one that looks like
   // lorank's: for kohya/GGUF a regular file of the same format (a safetensors header, the
-  // GGUF magic); for PEFT a folder holding nothing but kAdapterFolderFiles (no subfolder).
+  // GGUF magic); for PEFT a folder holding nothing but kAdapterFolderFiles (no subfolder),
+  // for mlx_lm one holding nothing but kMlxFolderFiles.
   bool overwrite = false;
-  // Checks the complete hidden temp output (the folder for PEFT, else the file) before it is
+  // Checks the complete hidden temp output (the folder for PEFT/mlx, else the file) before it is
   // renamed into place (lorank/files.h); `resize` verifies it there.
   BeforePublish before_publish = {};
 };
@@ -135,11 +152,17 @@ struct AdapterWriteOptions {
 // card is a person's writing), no subfolder: anything else means lorank did not write it.
 inline constexpr std::string_view kAdapterFolderFiles[] = {
     "adapter_config.json", "adapter_model.safetensors", "adapter_model.bin"};
+// The same for an mlx_lm output folder: what mlx_lm's load_adapters reads. Not the
+// numbered training checkpoints (0000100_adapters.safetensors): lorank never writes those.
+inline constexpr std::string_view kMlxFolderFiles[] = {"adapter_config.json",
+                                                       "adapters.safetensors"};
 
 // Writes `adapter` in its own format: PEFT → a folder `out` holding adapter_model.safetensors
 // (+ adapter_config.json from peft->raw_json); kohya → the .safetensors file `out`; GGUF →
-// the .gguf file `out`. Tensors keep the input's file order; each module's A, B, magnitude
-// and alpha tensor are taken from the module (so edited factors replace the originals) and
+// the .gguf file `out`; mlx_lm → a folder `out` holding adapters.safetensors (+
+// adapter_config.json from mlx->raw_json), factors in mlx_lm's transposed layout. Tensors
+// keep the input's file order; each module's A, B, magnitude and alpha tensor are taken from
+// the module (so edited factors replace the originals) and
 // passthrough tensors are written unchanged, so reading then writing an adapter reproduces
 // its weights file byte for byte. Atomic: `out` appears complete or not at all.
 // kInvalidArgument if `out` exists and !overwrite, if `out` exists and does not look like

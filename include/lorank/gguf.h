@@ -145,7 +145,7 @@ class GgufFile {
 };
 
 // True if gguf_dequantize_rows() can convert ggml type `id`: F32, F16, BF16, F64, Q4_0, Q4_1,
-// Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (and any other you add).
+// Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
 bool ggml_type_dequantizable(uint32_t id);
 // Dequantizes `out.size() / row_len` whole rows of `info`, starting at row `row_begin`, to
 // float32, where row_len = ne[0] (1 for a 0-d tensor) and rows are numbered in storage order
@@ -164,18 +164,6 @@ Status gguf_dequantize_rows(const GgufTensorInfo& info, uint64_t row_begin, std:
 // Returns kNotSupported naming the tensor for other ggml types and kInvalidArgument if
 // out.size() is not the element count. REQUIRES: info comes from a GgufFile (validated).
 Status gguf_tensor_to_double(const GgufTensorInfo& info, std::span<double> out);
-
-// True if gguf_dequantize_rows() can convert ggml type `id`: F32, F16, BF16, F64, Q4_0, Q4_1,
-// Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
-bool ggml_type_dequantizable(uint32_t id);
-// Dequantizes `out.size() / row_len` whole rows of `info`, starting at row `row_begin`, to
-// float32, where row_len = ne[0] (1 for a 0-d tensor) and rows are numbered in storage order
-// (row i covers elements [i*row_len, (i+1)*row_len) in row-major order). Results are
-// bit-identical to ggml's dequantize_row_* and to gguf-py's quants.dequantize (F64 is
-// rounded to nearest F32). Returns kNotSupported naming the tensor and its type name for
-// other types, kInvalidArgument if out.size() is not a multiple of row_len or the rows run
-// past the tensor. REQUIRES: info comes from a GgufFile (validated). Thread-safe.
-Status gguf_dequantize_rows(const GgufTensorInfo& info, uint64_t row_begin, std::span<float> out);
 
 // The llama.cpp LoRA adapter metadata (src/llama-adapter.cpp reads the same keys).
 struct GgufLoraMetadata {

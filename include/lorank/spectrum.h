@@ -71,9 +71,11 @@ class SpectrumWorkspace {
   // block by block inside the factorisation: no double copy of a factor is made (except
   // for Householder QR). `b.shape`/`a.shape` are not read: `shape` describes the bytes,
   // whose element counts must match (conv kernels flatten). NaN/Inf → kNumerical naming
-  // "B[i, j]" or "A[i, j]"; another dtype → kNotSupported.
+  // "B[i, j]" or "A[i, j]"; another dtype → kNotSupported. `transposed`: the bytes are
+  // Bᵀ (r×out) and Aᵀ (in×r), row-major, as mlx_lm stores them (LoraModule::transposed);
+  // `shape` still names B out×r and A r×in, and the values are those of s·B·A.
   Status compute(const TensorView& b, const TensorView& a, LoraShape shape, double scale,
-                 std::vector<double>& values);
+                 std::vector<double>& values, bool transposed = false);
 
   SpectrumMethod method() const;
   // Factors (B or A) that kCholeskyQr2/kGram handed to Householder QR so far.

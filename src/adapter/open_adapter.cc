@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "adapter/gguf_layout.h"
+#include "adapter/mlx_config.h"
 #include "adapter/pairing.h"
 #include "adapter/peft_config.h"
 #include "io/file.h"
@@ -25,6 +26,7 @@ std::string_view format_name(AdapterFormat f) {
     case AdapterFormat::kPeft: return "peft";
     case AdapterFormat::kKohya: return "kohya";
     case AdapterFormat::kGguf: return "gguf";
+    case AdapterFormat::kMlx: return "mlx";
   }
   return "?";
 }
@@ -51,12 +53,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The weights file inside a folder: PEFT's names first, else the only adapter-like file.
+// The weights file inside a folder: PEFT's and mlx_lm's names first (mlx_lm's training
+// folder also holds numbered checkpoints), else the only adapter-like file.
 Result<fs::path> find_weights(const fs::path& dir) {
   std::error_code ec;
   // Whatever is at a PEFT name is the weights: opening it names the cause if it is a FIFO,
   // a folder or a symlink loop, instead of "no weights file".
-  for (const char* name : {"adapter_model.safetensors", "adapter_model.bin"}) {
+  for (const char* name : {"adapter_model.safetensors", "adapter_model.bin", "adapters.safetensors"}) {
     if (fs::symlink_status(dir / name, ec).type() != fs::file_type::not_found && !ec) return dir / name;
   }
   std::vector<fs::path> candidates;
@@ -215,9 +218,22 @@ Result<Adapter> finish_adapter(Adapter a, const AdapterOptions& options) {
   return done;
 }
 
+// The adapter_config.json beside `weights`. Anything at that name is the config: a folder
+// or FIFO there is an error naming it, not "no config".
+std::optional<fs::path> config_beside(const fs::path& weights) {
+  const fs::path config = weights.parent_path() / "adapter_config.json";
+  std::error_code ec;
+  if (fs::symlink_status(config, ec).type() != fs::file_type::not_found && !ec) return config;
+  return std::nullopt;
+}
+
 Result<Adapter> pair_and_scale(Adapter a, const AdapterOptions& options) {
   const fs::path& weights = a.weights_path;
-  const adapter::KeyScheme scheme = adapter::detect_key_scheme(a.tensors);
+  adapter::KeyScheme scheme = adapter::detect_key_scheme(a.tensors);
+  // GGUF's lora_a / lora_b names in a safetensors file are mlx_lm's (transposed) factors.
+  if (scheme == adapter::KeyScheme::kGguf && a.container == Container::kSafetensors) {
+    scheme = adapter::KeyScheme::kMlx;
+  }
   if (scheme == adapter::KeyScheme::kNone) {
     return corruption("adapter file '{}': no LoRA factors (no tensor named *.lora_A.weight, "
                       "*.lora_down.weight or *.lora_a)", weights.string());
@@ -228,6 +244,15 @@ Result<Adapter> pair_and_scale(Adapter a, const AdapterOptions& options) {
   if (scheme == adapter::KeyScheme::kKohya) {
     a.format = AdapterFormat::kKohya;
     apply_kohya_scales(a, p, options);
+    return a;
+  }
+  if (scheme == adapter::KeyScheme::kMlx) {
+    a.format = AdapterFormat::kMlx;
+    a.config_path = config_beside(weights);
+    if (a.config_path) {
+      LORANK_ASSIGN_OR_RETURN(a.mlx, adapter::read_mlx_config(*a.config_path));
+    }
+    LORANK_RETURN_IF_ERROR(adapter::apply_mlx_scales(a, options));
     return a;
   }
   if (scheme == adapter::KeyScheme::kGguf) {
@@ -247,12 +272,9 @@ Result<Adapter> pair_and_scale(Adapter a, const AdapterOptions& options) {
                       weights.string());
   }
   a.format = AdapterFormat::kPeft;
-  const fs::path config = weights.parent_path() / "adapter_config.json";
-  std::error_code ec;
-  // Anything at that name is the config: a folder or FIFO there is an error naming it.
-  if (fs::symlink_status(config, ec).type() != fs::file_type::not_found && !ec) {
-    a.config_path = config;
-    LORANK_ASSIGN_OR_RETURN(a.peft, adapter::read_peft_config(config));
+  a.config_path = config_beside(weights);
+  if (a.config_path) {
+    LORANK_ASSIGN_OR_RETURN(a.peft, adapter::read_peft_config(*a.config_path));
   }
   LORANK_RETURN_IF_ERROR(apply_peft_scales(a, options));
   return a;

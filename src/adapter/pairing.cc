@@ -35,12 +35,19 @@ constexpr Suffix kGgufSuffixes[] = {
     {".lora_a", Role::kA, ModuleKind::kLinear},
     {".lora_b", Role::kB, ModuleKind::kLinear},
 };
+// mlx_lm's LoRALinear / DoRALinear parameters: lora_a, lora_b and DoRA's magnitude m.
+constexpr Suffix kMlxSuffixes[] = {
+    {".lora_a", Role::kA, ModuleKind::kLinear},
+    {".lora_b", Role::kB, ModuleKind::kLinear},
+    {".m", Role::kMagnitude, ModuleKind::kLinear},
+};
 
 std::span<const Suffix> suffixes(KeyScheme scheme) {
   switch (scheme) {
     case KeyScheme::kPeft: return kPeftSuffixes;
     case KeyScheme::kKohya: return kKohyaSuffixes;
     case KeyScheme::kGguf: return kGgufSuffixes;
+    case KeyScheme::kMlx: return kMlxSuffixes;
     case KeyScheme::kNone: break;
   }
   return {};
@@ -64,30 +71,17 @@ int count_factors(const std::vector<TensorView>& tensors, KeyScheme scheme) {
 
 std::size_t dim(const TensorView& t, std::size_t i) { return static_cast<std::size_t>(t.shape.dims[i]); }
 
-// Fills rank/out/in and the kind from the factors' shapes, or explains what is wrong.
-Status check_shapes(LoraModule& m, const std::filesystem::path& file) {
-  const Shape& a = m.A.shape;
-  const Shape& b = m.B.shape;
-  auto bad = [&](std::string_view why) {
-    return corruption("adapter file '{}': module '{}': {} (A '{}' {}, B '{}' {})", file.string(),
-                      m.name, why, m.A.name, a.to_string(), m.B.name, b.to_string());
-  };
-  if (a.rank() == 4 && b.rank() == 4 && m.kind == ModuleKind::kLinear) m.kind = ModuleKind::kConv;
-  if (m.kind == ModuleKind::kConv) {
-    if (a.rank() != 4 || b.rank() != 4) return bad("conv factors must both be 4-D");
-    if (b.dims[2] != 1 || b.dims[3] != 1) return bad("conv B must be out×r×1×1");
-    m.in = dim(m.A, 1) * dim(m.A, 2) * dim(m.A, 3);
-  } else {
-    if (a.rank() != 2 || b.rank() != 2) return bad("factors must be 2-D");
-    m.in = dim(m.A, 1);
-  }
-  m.rank = dim(m.A, 0);
-  m.out = dim(m.B, 0);
-  if (dim(m.B, 1) != m.rank) {
-    return bad(fmt::format("rank disagreement: A has {} rows but B has {} columns", m.rank, dim(m.B, 1)));
-  }
-  if (m.rank == 0) return bad("rank 0");
-  // PEFT's DoRA keeps one norm per output feature (Linear, Conv as 1×out×1×1, Embedding).
+// A module whose factor shapes cannot be a LoRA pair, naming both tensors and shapes.
+Status bad_shapes(const LoraModule& m, const std::filesystem::path& file, std::string_view why) {
+  return corruption("adapter file '{}': module '{}': {} (A '{}' {}, B '{}' {})", file.string(),
+                    m.name, why, m.A.name, m.A.shape.to_string(), m.B.name, m.B.shape.to_string());
+}
+
+// What every scheme checks once rank/out/in are known.
+Status check_rank_magnitude_dtype(const LoraModule& m, const std::filesystem::path& file) {
+  if (m.rank == 0) return bad_shapes(m, file, "rank 0");
+  // PEFT's DoRA keeps one norm per output feature (Linear, Conv as 1×out×1×1, Embedding);
+  // so does mlx_lm's DoRALinear (its `m`).
   if (m.magnitude && static_cast<std::size_t>(m.magnitude->numel()) != m.out) {
     return invalid_data("adapter file '{}': module '{}': DoRA magnitude '{}' has {} elements, "
                         "expected {} (the module's out features)", file.string(), m.name,
@@ -100,6 +94,48 @@ Status check_shapes(LoraModule& m, const std::filesystem::path& file) {
     }
   }
   return Status();
+}
+
+// mlx_lm: A holds Aᵀ [in, r] and B holds Bᵀ [r, out].
+Status check_transposed_shapes(LoraModule& m, const std::filesystem::path& file) {
+  if (m.A.shape.rank() == 3 && m.B.shape.rank() == 3) {
+    return not_supported("adapter file '{}': module '{}': 3-D factors (mlx_lm's LoRASwitchLinear, "
+                         "one LoRA per expert) are not supported (A '{}' {}, B '{}' {})",
+                         file.string(), m.name, m.A.name, m.A.shape.to_string(), m.B.name,
+                         m.B.shape.to_string());
+  }
+  if (m.A.shape.rank() != 2 || m.B.shape.rank() != 2) return bad_shapes(m, file, "factors must be 2-D");
+  m.in = dim(m.A, 0);
+  m.rank = dim(m.A, 1);
+  m.out = dim(m.B, 1);
+  if (dim(m.B, 0) != m.rank) {
+    return bad_shapes(m, file, fmt::format("rank disagreement: lora_a has {} columns but lora_b "
+                                           "has {} rows", m.rank, dim(m.B, 0)));
+  }
+  return check_rank_magnitude_dtype(m, file);
+}
+
+// Fills rank/out/in and the kind from the factors' shapes, or explains what is wrong.
+Status check_shapes(LoraModule& m, const std::filesystem::path& file) {
+  if (m.transposed) return check_transposed_shapes(m, file);
+  const Shape& a = m.A.shape;
+  const Shape& b = m.B.shape;
+  if (a.rank() == 4 && b.rank() == 4 && m.kind == ModuleKind::kLinear) m.kind = ModuleKind::kConv;
+  if (m.kind == ModuleKind::kConv) {
+    if (a.rank() != 4 || b.rank() != 4) return bad_shapes(m, file, "conv factors must both be 4-D");
+    if (b.dims[2] != 1 || b.dims[3] != 1) return bad_shapes(m, file, "conv B must be out×r×1×1");
+    m.in = dim(m.A, 1) * dim(m.A, 2) * dim(m.A, 3);
+  } else {
+    if (a.rank() != 2 || b.rank() != 2) return bad_shapes(m, file, "factors must be 2-D");
+    m.in = dim(m.A, 1);
+  }
+  m.rank = dim(m.A, 0);
+  m.out = dim(m.B, 0);
+  if (dim(m.B, 1) != m.rank) {
+    return bad_shapes(m, file, fmt::format("rank disagreement: A has {} rows but B has {} columns",
+                                           m.rank, dim(m.B, 1)));
+  }
+  return check_rank_magnitude_dtype(m, file);
 }
 
 Result<double> read_scalar_alpha(const TensorView& t, const std::filesystem::path& file) {
@@ -139,6 +175,7 @@ Result<Pairing> pair_factors(const std::vector<TensorView>& tensors, KeyScheme s
       LoraModule m;
       m.name = base;
       m.kind = s->kind;
+      m.transposed = scheme == KeyScheme::kMlx;
       m.A = t;
       p.modules.push_back(std::move(m));
     } else if (s->role == Role::kB) {

@@ -19,36 +19,6 @@ namespace {
 // ordered_json keeps rank_pattern/alpha_pattern in file order: PEFT takes the first match.
 using Json = nlohmann::ordered_json;
 
-Result<int> positive_int(const Json& v, std::string_view what, const std::filesystem::path& path) {
-  if (v.is_number_integer() && v.get<std::int64_t>() > 0 &&
-      v.get<std::int64_t>() <= std::numeric_limits<int>::max()) {
-    return static_cast<int>(v.get<std::int64_t>());
-  }
-  // PEFT configs written by some tools store ranks as 8.0; accept whole floats.
-  if (v.is_number_float()) {
-    const double d = v.get<double>();
-    if (d > 0 && d <= std::numeric_limits<int>::max() && std::floor(d) == d) return static_cast<int>(d);
-  }
-  return corruption("adapter config '{}': {} must be a positive integer, got {}", path.string(),
-                    what, io::describe_json(v));
-}
-
-Result<double> finite_number(const Json& v, std::string_view what, const std::filesystem::path& path) {
-  if (v.is_number() && std::isfinite(v.get<double>())) return v.get<double>();
-  return corruption("adapter config '{}': {} must be a finite number, got {}", path.string(), what,
-                    io::describe_json(v));
-}
-
-Result<bool> flag(const Json& obj, const char* key, const std::filesystem::path& path) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return false;
-  if (!it->is_boolean()) {
-    return corruption("adapter config '{}': {} must be true or false, got {}", path.string(), key,
-                      io::describe_json(*it));
-  }
-  return it->get<bool>();
-}
-
 Status check_pattern_key(const std::string& key, const std::filesystem::path& path) {
   if (key.size() > kMaxPatternKeyChars) {
     return corruption("adapter config '{}': a pattern key of {} characters exceeds the limit of {}",
@@ -62,6 +32,36 @@ Status check_pattern_key(const std::string& key, const std::filesystem::path& pa
 }
 
 }  // namespace
+
+Result<int> config_positive_int(const Json& v, std::string_view what, const std::filesystem::path& path) {
+  if (v.is_number_integer() && v.get<std::int64_t>() > 0 &&
+      v.get<std::int64_t>() <= std::numeric_limits<int>::max()) {
+    return static_cast<int>(v.get<std::int64_t>());
+  }
+  // PEFT configs written by some tools store ranks as 8.0; accept whole floats.
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d > 0 && d <= std::numeric_limits<int>::max() && std::floor(d) == d) return static_cast<int>(d);
+  }
+  return corruption("adapter config '{}': {} must be a positive integer, got {}", path.string(),
+                    what, io::describe_json(v));
+}
+
+Result<double> config_finite_number(const Json& v, std::string_view what, const std::filesystem::path& path) {
+  if (v.is_number() && std::isfinite(v.get<double>())) return v.get<double>();
+  return corruption("adapter config '{}': {} must be a finite number, got {}", path.string(), what,
+                    io::describe_json(v));
+}
+
+Result<bool> config_flag(const Json& obj, const char* key, const std::filesystem::path& path) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return false;
+  if (!it->is_boolean()) {
+    return corruption("adapter config '{}': {} must be true or false, got {}", path.string(), key,
+                      io::describe_json(*it));
+  }
+  return it->get<bool>();
+}
 
 std::optional<std::regex> peft_key_regex(const std::string& key) {
   if (key.size() > kMaxPatternKeyChars) return std::nullopt;
@@ -93,13 +93,13 @@ Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesys
     }
   }
   if (auto it = j.find("r"); it != j.end()) {
-    LORANK_ASSIGN_OR_RETURN(c.r, positive_int(*it, "r", path));
+    LORANK_ASSIGN_OR_RETURN(c.r, config_positive_int(*it, "r", path));
   }
   if (auto it = j.find("lora_alpha"); it != j.end()) {
-    LORANK_ASSIGN_OR_RETURN(c.lora_alpha, finite_number(*it, "lora_alpha", path));
+    LORANK_ASSIGN_OR_RETURN(c.lora_alpha, config_finite_number(*it, "lora_alpha", path));
   }
-  LORANK_ASSIGN_OR_RETURN(c.use_rslora, flag(j, "use_rslora", path));
-  LORANK_ASSIGN_OR_RETURN(c.use_dora, flag(j, "use_dora", path));
+  LORANK_ASSIGN_OR_RETURN(c.use_rslora, config_flag(j, "use_rslora", path));
+  LORANK_ASSIGN_OR_RETURN(c.use_dora, config_flag(j, "use_dora", path));
   for (const char* key : {"rank_pattern", "alpha_pattern"}) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) continue;
@@ -112,10 +112,10 @@ Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesys
       LORANK_RETURN_IF_ERROR(check_pattern_key(k, path));
       const std::string what = fmt::format("{}['{}']", key, k);
       if (ranks) {
-        LORANK_ASSIGN_OR_RETURN(int r, positive_int(v, what, path));
+        LORANK_ASSIGN_OR_RETURN(int r, config_positive_int(v, what, path));
         c.rank_pattern.emplace_back(k, r);
       } else {
-        LORANK_ASSIGN_OR_RETURN(double a, finite_number(v, what, path));
+        LORANK_ASSIGN_OR_RETURN(double a, config_finite_number(v, what, path));
         c.alpha_pattern.emplace_back(k, a);
       }
     }
@@ -123,9 +123,12 @@ Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesys
   return c;
 }
 
+Result<std::string> read_config_text(const std::filesystem::path& path) {
+  return io::read_small_text_file(path, kMaxConfigBytes, "adapter config");
+}
+
 Result<PeftConfig> read_peft_config(const std::filesystem::path& path) {
-  LORANK_ASSIGN_OR_RETURN(const std::string text,
-                          io::read_small_text_file(path, kMaxConfigBytes, "adapter config"));
+  LORANK_ASSIGN_OR_RETURN(std::string text, read_config_text(path));
   return parse_peft_config(text, path);
 }
 

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <string>
+#include <string_view>
 
 #include "lorank/adapter.h"
 
@@ -31,6 +33,22 @@ Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesys
 
 // Reads and parses the file. kNotFound if it does not exist, kIOError if unreadable.
 Result<PeftConfig> read_peft_config(const std::filesystem::path& path);
+
+// The text of an adapter_config.json (PEFT's or mlx_lm's): never blocks on a FIFO, refuses
+// more than kMaxConfigBytes (kCorruption). kNotFound if it does not exist, kIOError if
+// unreadable. Messages start "adapter config '<path>'".
+Result<std::string> read_config_text(const std::filesystem::path& path);
+
+// Config value checks shared by the PEFT and mlx_lm parsers; kCorruption
+// "adapter config '<path>': <what> must be ..., got <description>". A positive integer may
+// be spelled as a whole float (8.0), as some tools write it.
+Result<int> config_positive_int(const nlohmann::ordered_json& v, std::string_view what,
+                                const std::filesystem::path& path);
+Result<double> config_finite_number(const nlohmann::ordered_json& v, std::string_view what,
+                                    const std::filesystem::path& path);
+// obj[key] as a bool; false when absent or null.
+Result<bool> config_flag(const nlohmann::ordered_json& obj, const char* key,
+                         const std::filesystem::path& path);
 
 }  // namespace lorank::adapter
 

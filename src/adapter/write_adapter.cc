@@ -75,6 +75,7 @@ Status check_replaceable(AdapterFormat format, const fs::path& out) {
     case AdapterFormat::kKohya:
       return io::check_replaceable_file(out, io::looks_like_safetensors, "a safetensors file");
     case AdapterFormat::kGguf: return io::check_replaceable_file(out, io::looks_like_gguf, "a GGUF file");
+    case AdapterFormat::kMlx: return io::check_replaceable_folder(out, kMlxFolderFiles);
   }
   return Status();
 }
@@ -85,6 +86,19 @@ Status in_user_terms(Status s, const fs::path& temp, const fs::path& out) {
   const std::string from = temp.string(), to = out.string();
   for (std::size_t at; (at = message.find(from)) != std::string::npos;) message.replace(at, from.size(), to);
   return Status(s.code(), std::move(message));
+}
+
+// PEFT's and mlx_lm's layout: a folder `out` holding the weights file `weights_name` and,
+// when there is one, the config text.
+Status write_folder(const fs::path& out, std::string_view weights_name, const std::string* config,
+                    const std::vector<TensorView>& tensors,
+                    const std::map<std::string, std::string>& metadata, bool overwrite,
+                    const BeforePublish& before_publish) {
+  LORANK_ASSIGN_OR_RETURN(io::AtomicDirectory dir, io::AtomicDirectory::create(out, overwrite));
+  Status s = write_safetensors(dir.temp_path() / weights_name, tensors, metadata,
+                               SafetensorsWriteOptions{false});
+  if (s.ok() && config) s = write_text_file(dir.temp_path() / "adapter_config.json", *config, false);
+  return s.ok() ? dir.commit(before_publish) : in_user_terms(std::move(s), dir.temp_path(), out);
 }
 
 }  // namespace
@@ -118,15 +132,12 @@ Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOp
   std::deque<std::vector<std::byte>> scratch;
   const std::vector<TensorView> tensors = tensors_to_write(a, scratch);
   switch (a.format) {
-    case AdapterFormat::kPeft: {
-      LORANK_ASSIGN_OR_RETURN(io::AtomicDirectory dir, io::AtomicDirectory::create(out, options.overwrite));
-      Status s = write_safetensors(dir.temp_path() / "adapter_model.safetensors", tensors,
-                                   a.metadata, SafetensorsWriteOptions{false});
-      if (s.ok() && a.peft) {
-        s = write_text_file(dir.temp_path() / "adapter_config.json", a.peft->raw_json, false);
-      }
-      return s.ok() ? dir.commit(before_publish) : in_user_terms(std::move(s), dir.temp_path(), out);
-    }
+    case AdapterFormat::kPeft:
+      return write_folder(out, "adapter_model.safetensors", a.peft ? &a.peft->raw_json : nullptr,
+                          tensors, a.metadata, options.overwrite, before_publish);
+    case AdapterFormat::kMlx:  // the names mlx_lm's load_adapters opens
+      return write_folder(out, "adapters.safetensors", a.mlx ? &a.mlx->raw_json : nullptr,
+                          tensors, a.metadata, options.overwrite, before_publish);
     case AdapterFormat::kKohya:
       return write_safetensors(out, tensors, a.metadata,
                                SafetensorsWriteOptions{options.overwrite, before_publish});

@@ -28,7 +28,7 @@ Result<std::vector<std::vector<double>>> module_spectra(const Adapter& adapter,
     const std::size_t i = order[k];
     const LoraModule& m = adapter.modules[i];
     Status s = workspaces[worker].compute(m.B, m.A, LoraShape{m.out, m.rank, m.in}, m.scale,
-                                          spectra[i]);
+                                          spectra[i], m.transposed);
     if (!s.ok()) {
       s = name_nonfinite(adapter, m, std::move(s)).with_context(fmt::format("module '{}'", m.name));
     }

@@ -47,10 +47,10 @@ Status compare_pair(const LoraModule& x, const Adapter& ax, const LoraModule& y,
   m.rank_b = y.rank;
   m.scale_a = x.scale;
   m.scale_b = y.scale;
-  LORANK_RETURN_IF_ERROR(widen_finite(x.A, ax, w.a_of_a));
-  LORANK_RETURN_IF_ERROR(widen_finite(x.B, ax, w.b_of_a));
-  LORANK_RETURN_IF_ERROR(widen_finite(y.A, ay, w.a_of_b));
-  LORANK_RETURN_IF_ERROR(widen_finite(y.B, ay, w.b_of_b));
+  LORANK_RETURN_IF_ERROR(widen_factor_finite(ax, x, Factor::kA, w.a_of_a));
+  LORANK_RETURN_IF_ERROR(widen_factor_finite(ax, x, Factor::kB, w.b_of_a));
+  LORANK_RETURN_IF_ERROR(widen_factor_finite(ay, y, Factor::kA, w.a_of_b));
+  LORANK_RETURN_IF_ERROR(widen_factor_finite(ay, y, Factor::kB, w.b_of_b));
   LORANK_RETURN_IF_ERROR(w.directions
                              .compute(w.b_of_a, w.a_of_a, LoraShape{x.out, x.rank, x.in}, x.scale,
                                       options.side, w.da)

@@ -57,12 +57,15 @@ struct SpectrumWorkspace::Impl {
 
 namespace {
 
-// Describes B (out×r row-major) and A (r×in row-major, i.e. Aᵀ column-major) for r_factor.
-linalg::FactorSource b_source(const std::byte* data, DType dtype, const LoraShape& s) {
-  return {data, dtype, s.out, s.r, Layout::kRowMajor, "B"};
+// Describes B (out×r row-major) and A (r×in row-major, i.e. Aᵀ column-major) for r_factor;
+// `transposed` bytes (Bᵀ r×out, Aᵀ in×r, row-major) are the same matrices in the other layout.
+linalg::FactorSource b_source(const std::byte* data, DType dtype, const LoraShape& s,
+                              bool transposed = false) {
+  return {data, dtype, s.out, s.r, transposed ? Layout::kColMajor : Layout::kRowMajor, "B"};
 }
-linalg::FactorSource a_source(const std::byte* data, DType dtype, const LoraShape& s) {
-  return {data, dtype, s.in, s.r, Layout::kColMajor, "A"};
+linalg::FactorSource a_source(const std::byte* data, DType dtype, const LoraShape& s,
+                              bool transposed = false) {
+  return {data, dtype, s.in, s.r, transposed ? Layout::kRowMajor : Layout::kColMajor, "A"};
 }
 template <typename T>
 const std::byte* bytes_of(std::span<const T> v) {
@@ -138,7 +141,7 @@ Status SpectrumWorkspace::compute(std::span<const float> b, std::span<const floa
                         a_source(bytes_of(a), DType::kF32, shape), shape, scale, values);
 }
 Status SpectrumWorkspace::compute(const TensorView& b, const TensorView& a, LoraShape shape,
-                                  double scale, std::vector<double>& values) {
+                                  double scale, std::vector<double>& values, bool transposed) {
   for (const TensorView* t : {&b, &a}) {
     if (!is_convertible_float(t->dtype)) {
       return not_supported("tensor '{}': dtype {} has no float64 spectrum", t->name,
@@ -152,8 +155,8 @@ Status SpectrumWorkspace::compute(const TensorView& b, const TensorView& a, Lora
     return invalid_data("tensor '{}' or '{}' has a partial element", b.name, a.name);
   }
   LORANK_RETURN_IF_ERROR(validate(b_count, a_count, shape));
-  return impl_->compute(b_source(b.data.data(), b.dtype, shape),
-                        a_source(a.data.data(), a.dtype, shape), shape, scale, values);
+  return impl_->compute(b_source(b.data.data(), b.dtype, shape, transposed),
+                        a_source(a.data.data(), a.dtype, shape, transposed), shape, scale, values);
 }
 
 SpectrumMethod SpectrumWorkspace::method() const { return impl_->method; }

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "adapter/mlx_config.h"
 #include "adapter/peft_config.h"
 #include "lorank/audit.h"
 #include "io/json_text.h"
@@ -56,6 +58,23 @@ Status rewrite_peft_config(const Adapter& original, const std::vector<ResizeModu
   LORANK_ASSIGN_OR_RETURN(PeftConfig parsed, adapter::parse_peft_config(text, path));
   parsed.raw_json = text;
   resized.peft = std::move(parsed);
+  return Status();
+}
+
+Status rewrite_mlx_config(const Adapter& original, const std::vector<ResizeModule>& report,
+                          Adapter& resized, std::vector<std::string>& notes) {
+  if (!original.mlx) {
+    notes.push_back("the input had no adapter_config.json: none written (mlx_lm needs one; its "
+                    "lora_parameters.scale must then be 1)");
+    return Status();
+  }
+  std::size_t rank = 0;
+  for (const ResizeModule& m : report) rank = std::max(rank, m.new_rank);
+  const std::filesystem::path path = original.config_path.value_or("adapter_config.json");
+  LORANK_ASSIGN_OR_RETURN(std::string text,
+                          adapter::mlx_config_with_rank(*original.mlx, static_cast<int>(rank), path));
+  LORANK_ASSIGN_OR_RETURN(MlxConfig parsed, adapter::parse_mlx_config(text, path));
+  resized.mlx = std::move(parsed);
   return Status();
 }
 

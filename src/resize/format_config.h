@@ -18,6 +18,13 @@ namespace lorank::resize_internal {
 Status rewrite_peft_config(const Adapter& original, const std::vector<ResizeModule>& report,
                            Adapter& resized, std::vector<std::string>& notes);
 
+// mlx_lm: `resized` gets `original`'s config with lora_parameters.rank = the largest new
+// rank (mlx_lm loads factors of any shape; its scale does not depend on the rank, so every
+// module keeps its scale), lora_parameters.alpha (if any) scaled alike, every other field
+// kept. No config in, none out (a note says so).
+Status rewrite_mlx_config(const Adapter& original, const std::vector<ResizeModule>& report,
+                          Adapter& resized, std::vector<std::string>& notes);
+
 // ss_network_dim / ss_network_alpha: the common value, or "Dynamic" when modules differ.
 void rewrite_kohya_metadata(const std::vector<ResizeModule>& report, const Adapter& resized,
                             std::map<std::string, std::string>& metadata);

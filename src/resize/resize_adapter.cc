@@ -69,6 +69,9 @@ Result<std::pair<double, double>> format_scale(const Adapter& a, const LoraModul
     case AdapterFormat::kGguf:  // llama.cpp: α/k with the one global α, else 1
       if (a.global_alpha && *a.global_alpha != 0.0) return std::pair{*a.global_alpha / kd, *a.global_alpha};
       return std::pair{1.0, kd};
+    case AdapterFormat::kMlx:  // mlx_lm: lora_parameters.scale whatever the rank; no config: 1
+      if (a.mlx) return std::pair{m.scale, m.scale * kd};
+      return std::pair{1.0, kd};
   }
   return internal_error("unknown adapter format");
 }
@@ -92,8 +95,10 @@ Result<ModuleOutcome> resize_one(const Adapter& a, const LoraModule& m, const Re
   std::tie(out.new_scale, out.new_alpha) = scale_alpha;
   const double s = m.scale == 0.0 ? 1.0 : out.new_scale;  // a zero update: any s' will do
   LORANK_ASSIGN_OR_RETURN(out.factors, truncate_svd(m, ws, k, o.sigma_in_b, s));
-  for (auto [factors, bytes, view] : {std::tuple{&out.factors.a, &out.a_bytes, &m.A},
-                                      std::tuple{&out.factors.b, &out.b_bytes, &m.B}}) {
+  for (auto [factors, bytes, view, which] :
+       {std::tuple{&out.factors.a, &out.a_bytes, &m.A, Factor::kA},
+        std::tuple{&out.factors.b, &out.b_bytes, &m.B, Factor::kB}}) {
+    to_stored_order(m, which, *factors);  // mlx_lm's lora_a / lora_b are Aᵀ / Bᵀ
     const DType dtype = o.dtype.value_or(view->dtype);
     bytes->resize(factors->size() * dtype_size(dtype));
     LORANK_RETURN_IF_ERROR(from_double(*factors, dtype, *bytes)
@@ -176,8 +181,9 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
       return internal_error("module '{}': factors of shapes {} and {}", m.name,
                             m.A.shape.to_string(), m.B.shape.to_string());
     }
-    m.A.shape.dims.at(0) = static_cast<int64_t>(f.k);
-    m.B.shape.dims.at(1) = static_cast<int64_t>(f.k);
+    // The rank dim: A's rows and B's columns, or lora_a's columns and lora_b's rows (mlx_lm).
+    m.A.shape.dims.at(m.transposed ? 1 : 0) = static_cast<int64_t>(f.k);
+    m.B.shape.dims.at(m.transposed ? 0 : 1) = static_cast<int64_t>(f.k);
     m.rank = f.k;
     m.scale = o.new_scale;
     m.alpha = o.new_alpha;
@@ -247,6 +253,9 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
       resize_internal::rewrite_kohya_metadata(result.modules, out, out.metadata);
       break;
     case AdapterFormat::kGguf:
+      break;
+    case AdapterFormat::kMlx:
+      LORANK_RETURN_IF_ERROR(resize_internal::rewrite_mlx_config(in, result.modules, out, result.notes));
       break;
   }
   return result;

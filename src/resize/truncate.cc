@@ -17,6 +17,7 @@
 #include <cmath>
 #include <limits>
 
+#include "adapter/widen_factor.h"
 #include "linalg/singular_vectors.h"
 
 namespace lorank::resize_internal {
@@ -34,11 +35,15 @@ double frobenius(const std::vector<double>& v) {
   return std::sqrt(s);
 }
 
+// B (out×r) and Aᵀ (in×r) over the stored bytes: row- and column-major as PEFT stores
+// them, the other way round for mlx_lm's transposed factors (LoraModule::transposed).
 linalg::FactorSource b_source(const LoraModule& m) {
-  return {m.B.data.data(), m.B.dtype, m.out, m.rank, linalg::Layout::kRowMajor, "B"};
+  return {m.B.data.data(), m.B.dtype, m.out, m.rank,
+          m.transposed ? linalg::Layout::kColMajor : linalg::Layout::kRowMajor, "B"};
 }
 linalg::FactorSource a_source(const LoraModule& m) {
-  return {m.A.data.data(), m.A.dtype, m.in, m.rank, linalg::Layout::kColMajor, "A"};
+  return {m.A.data.data(), m.A.dtype, m.in, m.rank,
+          m.transposed ? linalg::Layout::kRowMajor : linalg::Layout::kColMajor, "A"};
 }
 
 // Column weights: B' = (left vectors)·diag(cb), A'ᵀ = (right vectors)·diag(ca), with
@@ -136,10 +141,8 @@ Result<TruncatedFactors> truncate_svd(const LoraModule& m, TruncateWorkspace& ws
   } else {
     // Directions at rounding level were asked for: explicit orthonormal Q_B, Q_A.
     // Finite: module_svd has read every element.
-    ws.b.resize(m.out * m.rank);
-    ws.a.resize(m.rank * m.in);
-    LORANK_RETURN_IF_ERROR(to_double(m.B, ws.b));
-    LORANK_RETURN_IF_ERROR(to_double(m.A, ws.a));
+    LORANK_RETURN_IF_ERROR(widen_factor(m, Factor::kB, ws.b));
+    LORANK_RETURN_IF_ERROR(widen_factor(m, Factor::kA, ws.a));
     linalg::LoraSvd& q = ws.explicit_q;
     LORANK_RETURN_IF_ERROR(ws.svd_workspace.compute(ws.b, ws.a, LoraShape{m.out, m.rank, m.in},
                                                     true, true, q)

@@ -5,8 +5,10 @@ Usage: resize_numpy_oracle.py IN OUT [--tol-rel X] [--round-c C] [--expect-rule 
                               [--reference reference_spectrum.json]
 
 IN and OUT are adapters in the same format: a PEFT folder (adapter_model.safetensors +
-adapter_config.json), a kohya .safetensors file (lora_down/lora_up, optional .alpha), or a
-llama.cpp GGUF adapter (.gguf). Everything is read here, with NumPy only: safetensors and
+adapter_config.json), a kohya .safetensors file (lora_down/lora_up, optional .alpha), a
+llama.cpp GGUF adapter (.gguf), or an mlx_lm folder (adapters.safetensors + adapter_config.json;
+lora_a [in, r], lora_b [r, out], so A = lora_a^T, B = lora_b^T and s = lora_parameters.scale,
+not divided by r). Everything is read here, with NumPy only: safetensors and
 GGUF containers, PEFT's config rules, kohya's alpha rule, llama.cpp's global alpha. Nothing
 of lorank's readers is used. PyTorch .bin inputs are read with zipfile + a restricted
 pickle.Unpickler (only the tensor-rebuilding globals are allowed; nothing else runs).
@@ -43,6 +45,9 @@ except kohya's ss_network_dim / ss_network_alpha (which must then say the common
 "Dynamic"); PEFT config fields other than r, lora_alpha, rank_pattern, alpha_pattern are
 unchanged; the config's rank for each module (PEFT's pattern matching) equals its tensors'
 rank; every pattern key of OUT matches some module; GGUF key-values unchanged.
+
+mlx_lm: OUT's config is IN's with lora_parameters.rank = the largest new rank and
+lora_parameters.alpha (if any) times new rank / old rank; nothing else changes.
 
 llama.cpp's token_embd LoRA stores lora_a flipped (ne [r, n_vocab], numpy (n_vocab, r);
 llama-adapter.cpp): read here as A = its transpose.
@@ -255,14 +260,20 @@ class Module:
         self.alpha_tensor = None  # kohya
         self.config_rank = None   # PEFT: the rank the config gives this module
         self.flipped_a = False    # GGUF token_embd: lora_a stored as (n_vocab, r)
+        self.transposed = False   # mlx_lm: lora_a (in, r), lora_b (r, out)
 
     @property
     def rank(self):
-        return self.a.shape[1] if self.flipped_a else self.a.shape[0]
+        return self.a.shape[1] if self.flipped_a or self.transposed else self.a.shape[0]
+
+    @property
+    def b_rank(self):
+        """The rank as B's stored shape says."""
+        return self.b.shape[0] if self.transposed else self.b.shape[1]
 
     def a_other_dims(self):
         """A's stored dims other than the rank (which a resize may change)."""
-        return self.a.shape[:1] if self.flipped_a else self.a.shape[1:]
+        return self.a.shape[:1] if self.flipped_a or self.transposed else self.a.shape[1:]
 
     def factors(self):
         """(B as out x r, A as r x in) float64: conv A (r, in, kh, kw) -> (r, in*kh*kw),
@@ -270,6 +281,8 @@ class Module:
         a, b = self.a.f64(), self.b.f64()
         if self.flipped_a:
             a = a.T
+        if self.transposed:
+            a, b = a.T, b.T
         if a.ndim == 4:
             if b.ndim != 4 or b.shape[2:] != (1, 1):
                 raise OracleError(f"module '{self.name}': conv B {b.shape} is not out x r x 1 x 1")
@@ -343,11 +356,11 @@ def apply_peft_config(adapter):
 
 def open_adapter(path):
     if os.path.isdir(path):
-        for name in ("adapter_model.safetensors", "adapter_model.bin"):
+        for name in ("adapter_model.safetensors", "adapter_model.bin", "adapters.safetensors"):
             weights = os.path.join(path, name)
             if os.path.exists(weights):
                 return open_safetensors(weights)
-        raise OracleError(f"{path}: no adapter_model.safetensors or adapter_model.bin")
+        raise OracleError(f"{path}: no adapter_model.safetensors, adapter_model.bin or adapters.safetensors")
     if path.endswith(".gguf"):
         return open_gguf(path)
     return open_safetensors(path)
@@ -358,6 +371,8 @@ def open_safetensors(weights):
     tensors, metadata = (read_torch_bin if weights.endswith(".bin") else read_safetensors)(weights)
     peft_suffixes = [(".lora_A.weight", "A"), (".lora_B.weight", "B"),
                      (".lora_embedding_A", "A"), (".lora_embedding_B", "B")]
+    if any(t.name.endswith((".lora_a", ".lora_b")) for t in tensors):
+        return open_mlx(weights, tensors, metadata)
     if any(t.name.endswith(s) for t in tensors for s, _ in peft_suffixes):
         a = Adapter("peft", weights)
         a.modules, rest = pair(tensors, peft_suffixes, weights)
@@ -387,6 +402,24 @@ def open_safetensors(weights):
             if t is not None and t.f64().size != 1:
                 raise OracleError(f"{weights}: alpha '{t.name}' is not a scalar")
             m.scale = alpha / m.rank if alpha != 0.0 else 1.0
+    a.metadata = metadata
+    a.passthrough = {t.name: t for t in rest}
+    a.factor_names = {t.name for m in a.modules.values() for t in (m.a, m.b)}
+    return a
+
+
+def open_mlx(weights, tensors, metadata):
+    """mlx_lm: y += scale * (x @ lora_a) @ lora_b, scale = lora_parameters.scale as is."""
+    a = Adapter("mlx", weights)
+    a.modules, rest = pair(tensors, [(".lora_a", "A"), (".lora_b", "B")], weights)
+    config = os.path.join(os.path.dirname(weights), "adapter_config.json")
+    if not os.path.exists(config):
+        raise OracleError(f"{weights}: mlx_lm keys but no adapter_config.json beside it")
+    with open(config, encoding="utf-8") as f:
+        a.config = json.load(f)
+    for m in a.modules.values():
+        m.transposed = True
+        m.scale = float(a.config["lora_parameters"]["scale"])
     a.metadata = metadata
     a.passthrough = {t.name: t for t in rest}
     a.factor_names = {t.name for m in a.modules.values() for t in (m.a, m.b)}
@@ -487,8 +520,8 @@ class Checker:
         if m1.a_other_dims() != m0.a_other_dims() or len(m1.b.shape) != len(m0.b.shape):
             self.fail(f"module '{name}': layout changed: A {m0.a.shape} -> {m1.a.shape}, "
                       f"B {m0.b.shape} -> {m1.b.shape}")
-        if m1.b.shape[1] != k:
-            self.fail(f"module '{name}': A' has {k} rows but B' has {m1.b.shape[1]} columns")
+        if m1.b_rank != k:
+            self.fail(f"module '{name}': A' has rank {k} but B' has rank {m1.b_rank}")
             return
         if fmt == "peft":
             if m0.config_rank != r:
@@ -633,6 +666,24 @@ class Checker:
                 if not any(re.match(rf"(.*\.)?({key})$", n) for n in names):
                     self.fail(f"adapter_config.json: {pattern} key {key!r} matches no module")
 
+    def mlx_config(self, a0, a1):
+        c0, c1 = a0.config, a1.config
+        p0, p1 = c0.get("lora_parameters"), c1.get("lora_parameters")
+        if {k: v for k, v in c0.items() if k != "lora_parameters"} != \
+                {k: v for k, v in c1.items() if k != "lora_parameters"}:
+            self.fail("adapter_config.json: fields outside lora_parameters changed")
+        rank = max(m.rank for m in a1.modules.values())
+        if p1.get("rank") != rank:
+            self.fail(f"adapter_config.json: lora_parameters.rank {p1.get('rank')}, largest module rank {rank}")
+        for key in set(p0) | set(p1):
+            if key == "rank":
+                continue
+            want = p0.get(key)
+            if key == "alpha" and want is not None:
+                want = want * rank / p0["rank"]
+            if p1.get(key) != want:
+                self.fail(f"adapter_config.json: lora_parameters.{key} is {p1.get(key)!r}, expected {want!r}")
+
     def gguf_kvs(self, a0, a1):
         if [(k, t, v) for k, t, v in a0.kvs if k != "general.alignment"] != \
                 [(k, t, v) for k, t, v in a1.kvs if k != "general.alignment"]:
@@ -669,6 +720,10 @@ def main(argv):
                 ck.fail(f"safetensors metadata changed: {a0.metadata} -> {a1.metadata}")
         elif a0.format == "kohya":
             ck.kohya_metadata(a0, a1)
+        elif a0.format == "mlx":
+            ck.mlx_config(a0, a1)
+            if a0.metadata != a1.metadata:
+                ck.fail(f"safetensors metadata changed: {a0.metadata} -> {a1.metadata}")
         else:
             ck.gguf_kvs(a0, a1)
         for name, m0 in a0.modules.items():

@@ -355,5 +355,36 @@ TEST(ResizeNumpyOracle, GgufGlobalAlpha) {
   resize_and_check(tmp / "noalpha.gguf", tmp / "noalpha-out.gguf", {{"--energy", "0.8"}, "energy:0.8"});
 }
 
+// mlx_lm: the real discollama adapter (lora_a [in, r], lora_b [r, out], scale 2 as is) and a
+// synthetic one whose modules end at different ranks (the config then states the largest).
+TEST(ResizeNumpyOracle, MlxRealAndDynamicRanks) {
+  TempDir tmp;
+  const fs::path real = shared_path("models/mlx-discollama-r8");
+  const nlohmann::json r4 = resize_and_check(real, tmp / "r4", {{"--rank", "4"}, "fixed:4"});
+  ASSERT_TRUE(r4.is_object());
+  EXPECT_EQ(r4["format"], "mlx");
+  EXPECT_EQ(r4["modules_checked"], 4);
+  resize_and_check(real, tmp / "e90", {{"--energy", "0.9"}, "energy:0.9"});
+  resize_and_check(real, tmp / "bf16", {{"--rank", "3", "--sigma-in-b", "--dtype", "BF16"}, "fixed:3"});
+
+  fs::create_directory(tmp / "synthetic");
+  AdapterBuilder b;
+  const std::size_t r = 6, in = 24, outs[] = {16, 40};
+  for (std::size_t i = 0; i < 2; ++i) {
+    const std::size_t out = outs[i];
+    const std::string name = "model.layers." + std::to_string(i) + ".self_attn.q_proj";
+    // Stored Aᵀ [in, r] and Bᵀ [r, out]: any values do, the oracle reads them the same way.
+    b.add(name + ".lora_a", {static_cast<int64_t>(in), static_cast<int64_t>(r)}, noise(in * r, 10 + i))
+        .add(name + ".lora_b", {static_cast<int64_t>(r), static_cast<int64_t>(out)},
+             decaying_b(r, out, i == 0 ? 0.3 : 0.9, 20 + i));
+  }
+  b.config(R"({"fine_tune_type": "lora", "num_layers": 2, "lora_parameters": {"rank": 6, "alpha": 12, "scale": -1.5, "dropout": 0.05}})")
+      .write(tmp / "synthetic", "adapters.safetensors");
+  const nlohmann::json dyn =
+      resize_and_check(tmp / "synthetic", tmp / "dynamic", {{"--energy", "0.95"}, "energy:0.95"});
+  ASSERT_TRUE(dyn.is_object());
+  EXPECT_GT(dyn["new_ranks"].size(), 1u) << dyn.dump();  // the modules really differ
+}
+
 }  // namespace
 }  // namespace lorank
