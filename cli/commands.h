@@ -64,6 +64,7 @@ void register_audit(CLI::App& app, CommandRegistry& registry);
 void register_experiment(CLI::App& app, CommandRegistry& registry);
 void register_compare(CLI::App& app, CommandRegistry& registry);
 void register_resize(CLI::App& app, CommandRegistry& registry);
+void register_merge(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace lorank::cli
 

@@ -51,6 +51,7 @@ int run_lorank(int argc, char** argv) {
   lorank::cli::register_experiment(app, registry);
   lorank::cli::register_compare(app, registry);
   lorank::cli::register_resize(app, registry);
+  lorank::cli::register_merge(app, registry);
   lorank::cli::require_decimal_numbers(app);
   try {
     app.parse(argc, argv);

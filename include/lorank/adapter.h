@@ -53,6 +53,8 @@ struct PeftConfig {
   double lora_alpha = 8.0;
   bool use_rslora = false;
   bool use_dora = false;
+  // The base layer stores W as [in, out] (GPT-2's Conv1D), so ΔW applies transposed.
+  bool fan_in_fan_out = false;
   std::vector<std::pair<std::string, int>> rank_pattern;      // file order: first match wins
   std::vector<std::pair<std::string, double>> alpha_pattern;  // file order: first match wins
   std::string raw_json;  // the file as read, so writers keep every other field

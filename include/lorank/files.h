@@ -19,6 +19,14 @@ namespace lorank {
 // see it.
 using BeforePublish = std::function<Status(const std::filesystem::path& temp)>;
 
+// Appends bytes to an output being written; returns the writer's error (disk full, ...).
+using ByteSink = std::function<Status(std::span<const std::byte> bytes)>;
+// Streams the bytes of tensor `index` (in the order the writer was given the tensors) into
+// `sink`, in as many pieces as it likes. Lets a writer produce a file larger than memory:
+// merge computes each tensor while it is written. The writer checks that exactly the
+// tensor's size arrived and fails (kInternal, nothing published) otherwise.
+using TensorDataSource = std::function<Status(std::size_t index, const ByteSink& sink)>;
+
 // Writes `text` to `path` atomically (temp file beside it, fsync, rename): readers see the
 // old file or the whole new one. Without `overwrite`, an existing `path` is refused
 // (kInvalidArgument). With it, an existing `path` is replaced only if it is a regular file

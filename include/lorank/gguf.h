@@ -199,6 +199,9 @@ struct GgufWriteOptions {
   bool overwrite = false;
   // Checks the complete temp file before it is renamed into place (lorank/files.h).
   BeforePublish before_publish = {};
+  // When set, the tensors' `data` is not read (it may be empty): each tensor's size comes
+  // from its type and ne and its bytes from this source (lorank/files.h).
+  TensorDataSource data_source = {};
 };
 
 // Writes a GGUF v3 file atomically (temp file, fsync, rename; see io::AtomicFileWriter):

@@ -89,6 +89,9 @@ struct SafetensorsWriteOptions {
   bool overwrite = false;
   // Checks the complete temp file before it is renamed into place (lorank/files.h).
   BeforePublish before_publish = {};
+  // When set, the tensors' `data` is not read (it may be empty): each tensor's size comes
+  // from its shape and dtype and its bytes from this source (lorank/files.h).
+  TensorDataSource data_source = {};
 };
 
 // Writes `tensors` and `metadata` to `path` atomically: either the complete new file

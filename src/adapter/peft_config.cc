@@ -100,6 +100,7 @@ Result<PeftConfig> parse_peft_config(const std::string& text, const std::filesys
   }
   LORANK_ASSIGN_OR_RETURN(c.use_rslora, config_flag(j, "use_rslora", path));
   LORANK_ASSIGN_OR_RETURN(c.use_dora, config_flag(j, "use_dora", path));
+  LORANK_ASSIGN_OR_RETURN(c.fan_in_fan_out, config_flag(j, "fan_in_fan_out", path));
   for (const char* key : {"rank_pattern", "alpha_pattern"}) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) continue;

@@ -53,21 +53,6 @@ std::vector<TensorView> tensors_to_write(const Adapter& a, std::deque<std::vecto
   return out;
 }
 
-// `dir` is `path` or one of its ancestors (resolved through symlinks and "..").
-bool is_or_contains(const fs::path& dir, const fs::path& path) {
-  std::error_code ec;
-  const fs::path d = fs::weakly_canonical(dir, ec);
-  if (ec) return false;
-  const fs::path p = fs::weakly_canonical(path, ec);
-  if (ec) return false;
-  auto pi = p.begin();
-  for (auto di = d.begin(); di != d.end(); ++di, ++pi) {
-    if (di->empty()) continue;  // a trailing separator
-    if (pi == p.end() || *di != *pi) return false;
-  }
-  return true;
-}
-
 // Refuses to let --overwrite replace anything lorank did not write (see AdapterWriteOptions).
 Status check_replaceable(AdapterFormat format, const fs::path& out) {
   switch (format) {
@@ -106,16 +91,7 @@ Status write_folder(const fs::path& out, std::string_view weights_name, const st
 Status check_not_input(const Adapter& a, const fs::path& out) {
   std::vector<fs::path> inputs{a.weights_path};
   if (a.config_path) inputs.push_back(*a.config_path);
-  for (const fs::path& input : inputs) {
-    if (is_or_contains(out, input)) {
-      if (is_or_contains(input, out)) {
-        return invalid_argument("refusing to write over the input '{}'", out.string());
-      }
-      return invalid_argument("refusing to write over the input: replacing '{}' would delete '{}'",
-                              out.string(), input.string());
-    }
-  }
-  return Status();
+  return io::check_not_input(inputs, out);
 }
 
 Status write_adapter(const Adapter& a, const fs::path& out, const AdapterWriteOptions& options) {

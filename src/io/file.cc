@@ -112,6 +112,25 @@ Result<OpenedFile> open_regular_file(const std::filesystem::path& path) {
   return file;
 }
 
+Status append_tensor_data(AtomicFileWriter& writer, const TensorDataSource& source,
+                          std::size_t index, std::string_view name,
+                          std::span<const std::byte> data, uint64_t size) {
+  if (!source) return writer.append(data);
+  uint64_t got = 0;
+  const ByteSink sink = [&](std::span<const std::byte> bytes) {
+    got += bytes.size();
+    if (got > size) {
+      return internal_error("tensor '{}': its source gave more than its {} bytes", name, size);
+    }
+    return writer.append(bytes);
+  };
+  LORANK_RETURN_IF_ERROR(source(index, sink));
+  if (got != size) {
+    return internal_error("tensor '{}': its source gave {} of its {} bytes", name, got, size);
+  }
+  return Status();
+}
+
 Result<std::string> read_head(const OpenedFile& file, std::size_t n,
                               const std::filesystem::path& path) {
   std::string head(n, '\0');

@@ -158,6 +158,13 @@ class AtomicFileWriter {
   std::vector<std::byte> buffer_;
 };
 
+// Appends the bytes of tensor `index` (`name`, `size` bytes) to `writer`: `data` itself, or,
+// when `source` is set, what the source streams, which must be exactly `size` bytes
+// (kInternal naming the tensor otherwise: a writer bug, never a user's).
+Status append_tensor_data(AtomicFileWriter& writer, const TensorDataSource& source,
+                          std::size_t index, std::string_view name,
+                          std::span<const std::byte> data, uint64_t size);
+
 // Returns strerror(err) as a string (thread-safe).
 std::string errno_text(int err);
 

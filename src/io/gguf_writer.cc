@@ -46,7 +46,8 @@ Result<uint32_t> check_kvs(std::span<const GgufKv> kvs) {
   return alignment;
 }
 
-Status check_tensor(const GgufWriteTensor& t) {
+// Checks `t` and returns its size in bytes; `streamed` tensors' data is not looked at.
+Result<uint64_t> check_tensor(const GgufWriteTensor& t, bool streamed) {
   if (t.name.empty()) return invalid_data("a tensor has an empty name");
   if (!is_valid_utf8(t.name)) return invalid_data("tensor name '{}' is not valid UTF-8", t.name);
   if (t.name.size() > kGgufMaxTensorNameBytes) {
@@ -80,11 +81,11 @@ Status check_tensor(const GgufWriteTensor& t) {
   uint64_t nbytes = 0;
   if (__builtin_mul_overflow(numel / traits->block_elements, uint64_t{traits->block_bytes},
                              &nbytes) ||
-      nbytes != t.data.size()) {
+      (!streamed && nbytes != t.data.size())) {
     return invalid_data("tensor '{}': {} bytes of data, ne [{}] of {} needs {}", t.name,
                             t.data.size(), fmt::join(t.ne, ", "), traits->name, nbytes);
   }
-  return Status();
+  return nbytes;
 }
 
 Status write_zeros(io::AtomicFileWriter& w, uint64_t n) {
@@ -110,9 +111,14 @@ Status write_gguf(const std::filesystem::path& path, std::span<const GgufKv> kvs
     return fail(
         invalid_data("{} tensors exceed the limit of {}", tensors.size(), kGgufMaxTensors));
   }
+  const bool streamed = static_cast<bool>(options.data_source);
   std::unordered_set<std::string_view> names;
+  std::vector<uint64_t> sizes;
+  sizes.reserve(tensors.size());
   for (const GgufWriteTensor& t : tensors) {
-    if (Status s = check_tensor(t); !s.ok()) return fail(s);
+    auto size = check_tensor(t, streamed);
+    if (!size) return fail(size.error());
+    sizes.push_back(*size);
     if (!names.insert(t.name).second)
       return fail(invalid_data("duplicate tensor name '{}'", t.name));
   }
@@ -127,13 +133,14 @@ Status write_gguf(const std::filesystem::path& path, std::span<const GgufKv> kvs
     io::encode_gguf_value(kv.value, header);
   }
   uint64_t offset = 0;
-  for (const GgufWriteTensor& t : tensors) {
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const GgufWriteTensor& t = tensors[i];
     io::encode_gguf_string(t.name, header);
     io::put_le<uint32_t>(header, static_cast<uint32_t>(t.ne.size()));
     for (uint64_t d : t.ne) io::put_le<uint64_t>(header, d);
     io::put_le<uint32_t>(header, t.ggml_type);
     io::put_le<uint64_t>(header, offset);
-    offset += t.data.size() + pad_to(t.data.size(), *alignment);
+    offset += sizes[i] + pad_to(sizes[i], *alignment);
   }
   // ggml pads the header even when there are no tensors; doing the same keeps files identical.
   header.append(pad_to(header.size(), *alignment), '\0');
@@ -141,9 +148,11 @@ Status write_gguf(const std::filesystem::path& path, std::span<const GgufKv> kvs
   LORANK_ASSIGN_OR_RETURN(io::AtomicFileWriter writer,
                           io::AtomicFileWriter::create(path, options.overwrite));
   LORANK_RETURN_IF_ERROR(writer.append(std::as_bytes(std::span<const char>(header))));
-  for (const GgufWriteTensor& t : tensors) {
-    LORANK_RETURN_IF_ERROR(writer.append(t.data));
-    LORANK_RETURN_IF_ERROR(write_zeros(writer, pad_to(t.data.size(), *alignment)));
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const GgufWriteTensor& t = tensors[i];
+    LORANK_RETURN_IF_ERROR(
+        io::append_tensor_data(writer, options.data_source, i, t.name, t.data, sizes[i]));
+    LORANK_RETURN_IF_ERROR(write_zeros(writer, pad_to(sizes[i], *alignment)));
   }
   return writer.commit(options.before_publish);
 }

@@ -48,6 +48,33 @@ bool looks_like_safetensors(std::span<const std::byte> head) {
 
 bool looks_like_gguf(std::span<const std::byte> head) { return starts_with(head, "GGUF"); }
 
+bool is_or_contains(const fs::path& dir, const fs::path& path) {
+  std::error_code ec;
+  const fs::path d = fs::weakly_canonical(dir, ec);
+  if (ec) return false;
+  const fs::path p = fs::weakly_canonical(path, ec);
+  if (ec) return false;
+  auto pi = p.begin();
+  for (auto di = d.begin(); di != d.end(); ++di, ++pi) {
+    if (di->empty()) continue;  // a trailing separator
+    if (pi == p.end() || *di != *pi) return false;
+  }
+  return true;
+}
+
+Status check_not_input(std::span<const fs::path> inputs, const fs::path& out) {
+  for (const fs::path& input : inputs) {
+    if (is_or_contains(out, input)) {
+      if (is_or_contains(input, out)) {
+        return invalid_argument("refusing to write over the input '{}'", out.string());
+      }
+      return invalid_argument("refusing to write over the input: replacing '{}' would delete '{}'",
+                              out.string(), input.string());
+    }
+  }
+  return Status();
+}
+
 Status check_replaceable_file(const fs::path& target, const LooksLike& looks_like,
                               std::string_view what) {
   struct stat st;

@@ -31,6 +31,15 @@ Status check_replaceable_file(const std::filesystem::path& target, const LooksLi
 Status check_replaceable_folder(const std::filesystem::path& target,
                                 std::span<const std::string_view> allowed);
 
+// `dir` is `path` or one of its ancestors (resolved through symlinks and "..").
+bool is_or_contains(const std::filesystem::path& dir, const std::filesystem::path& path);
+
+// kInvalidArgument if writing (or replacing) `out` could destroy one of `inputs`: `out` is
+// an input, or a folder holding one. "refusing to write over the input 'x'" or "refusing to
+// write over the input: replacing 'out' would delete 'x'".
+Status check_not_input(std::span<const std::filesystem::path> inputs,
+                       const std::filesystem::path& out);
+
 // First-bytes tests for the formats lorank writes.
 bool looks_like_safetensors(std::span<const std::byte> head);  // u64 header size, then '{'
 bool looks_like_gguf(std::span<const std::byte> head);         // the "GGUF" magic

@@ -31,8 +31,13 @@ uint64_t load_u64_le(const std::byte* p) {
   return v;
 }
 
+// The bytes tensor `t` takes: its data's size, or shape x dtype when streamed.
+uint64_t stored_size(const TensorView& t, bool streamed) {
+  return streamed ? static_cast<uint64_t>(t.numel()) * dtype_size(t.dtype) : t.data.size();
+}
+
 Status check_for_write(std::span<const TensorView> tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata, bool streamed) {
   std::unordered_set<std::string_view> names;
   for (const TensorView& t : tensors) {
     if (t.name == "__metadata__") return invalid_data("tensor name '__metadata__' is reserved");
@@ -48,7 +53,7 @@ Status check_for_write(std::span<const TensorView> tensors,
         return invalid_data("tensor '{}': shape {} overflows", t.name, t.shape.to_string());
       }
     }
-    if (nbytes != t.data.size()) {
+    if (!streamed && nbytes != t.data.size()) {
       return invalid_data("tensor '{}': {} bytes of data, shape {} of {} needs {}", t.name,
                               t.data.size(), t.shape.to_string(), dtype_name(t.dtype), nbytes);
     }
@@ -65,7 +70,7 @@ Status check_for_write(std::span<const TensorView> tensors,
 // by linear search (quadratic in the tensor count). Strings are escaped by nlohmann's
 // dump(), which cannot throw because check_for_write() accepted only valid UTF-8.
 std::string header_json(std::span<const TensorView> tensors,
-                        const std::map<std::string, std::string>& metadata) {
+                        const std::map<std::string, std::string>& metadata, bool streamed) {
   auto quoted = [](std::string_view s) { return nlohmann::json(s).dump(); };
   std::string json = "{";
   if (!metadata.empty()) {
@@ -83,7 +88,7 @@ std::string header_json(std::span<const TensorView> tensors,
   uint64_t offset = 0;
   for (const TensorView& t : tensors) {
     if (json.size() > 1) json += ',';
-    const uint64_t end = offset + t.data.size();
+    const uint64_t end = offset + stored_size(t, streamed);
     json += quoted(t.name);
     json += fmt::format(":{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
                         dtype_name(t.dtype), fmt::join(t.shape.dims, ","), offset, end);
@@ -160,9 +165,10 @@ Status write_safetensors(const std::filesystem::path& path, std::span<const Tens
     return Status(s.code(),
                   fmt::format("writing safetensors '{}': {}", path.string(), s.message()));
   };
-  if (Status s = check_for_write(tensors, metadata); !s.ok()) return fail(s);
+  const bool streamed = static_cast<bool>(options.data_source);
+  if (Status s = check_for_write(tensors, metadata, streamed); !s.ok()) return fail(s);
 
-  std::string json = header_json(tensors, metadata);
+  std::string json = header_json(tensors, metadata, streamed);
   // Space padding to a multiple of 8 puts the data section on an 8-byte boundary, so
   // readers can use aligned loads; JSON ignores trailing whitespace.
   json.append((8 - json.size() % 8) % 8, ' ');
@@ -177,7 +183,11 @@ Status write_safetensors(const std::filesystem::path& path, std::span<const Tens
   for (int i = 0; i < 8; ++i) length[i] = static_cast<std::byte>((json.size() >> (8 * i)) & 0xff);
   LORANK_RETURN_IF_ERROR(writer.append(length));
   LORANK_RETURN_IF_ERROR(writer.append(std::as_bytes(std::span<const char>(json))));
-  for (const TensorView& t : tensors) LORANK_RETURN_IF_ERROR(writer.append(t.data));
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const TensorView& t = tensors[i];
+    LORANK_RETURN_IF_ERROR(io::append_tensor_data(writer, options.data_source, i, t.name, t.data,
+                                                  stored_size(t, streamed)));
+  }
   return writer.commit(options.before_publish);
 }
 
