@@ -1,3 +1,4 @@
+#include "adapter/default_scale.h"
 #include "adapter/mlx_config.h"
 
 #include <fmt/format.h>
@@ -98,16 +99,7 @@ Result<MlxConfig> read_mlx_config(const std::filesystem::path& path) {
 
 Status apply_mlx_scales(Adapter& a, const AdapterOptions& options) {
   if (!a.mlx) {
-    for (LoraModule& m : a.modules) {
-      m.alpha = options.alpha.value_or(static_cast<double>(m.rank));
-      m.scale = m.alpha / static_cast<double>(m.rank);
-      m.scale_rule = options.alpha ? "alpha/r (alpha from --alpha; no adapter_config.json)"
-                                   : "1 (no adapter_config.json; set --alpha)";
-    }
-    a.warnings.push_back(options.alpha
-                             ? "no adapter_config.json beside the weights: using --alpha"
-                             : "no adapter_config.json beside the weights: scale 1 assumed "
-                               "(pass --alpha to set it)");
+    apply_configless_scales(a, options);
     return Status();
   }
   const MlxConfig& c = *a.mlx;

@@ -9,6 +9,7 @@
 #include <deque>
 #include <fstream>
 
+#include "adapter/default_scale.h"
 #include "adapter/gguf_layout.h"
 #include "adapter/mlx_config.h"
 #include "adapter/pairing.h"
@@ -123,16 +124,7 @@ void warn_if_alpha_ignored(Adapter& a, const AdapterOptions& options, std::size_
 
 Status apply_peft_scales(Adapter& a, const AdapterOptions& options) {
   if (!a.peft) {
-    for (LoraModule& m : a.modules) {
-      m.alpha = options.alpha.value_or(static_cast<double>(m.rank));
-      m.scale = divide_rank(m.alpha, m.rank, false);
-      m.scale_rule = options.alpha ? "alpha/r (alpha from --alpha; no adapter_config.json)"
-                                   : "1 (no adapter_config.json; set --alpha)";
-    }
-    a.warnings.push_back(options.alpha
-                             ? "no adapter_config.json beside the weights: using --alpha"
-                             : "no adapter_config.json beside the weights: scale 1 assumed "
-                               "(pass --alpha to set it)");
+    adapter::apply_configless_scales(a, options);
     return Status();
   }
   const PeftConfig& c = *a.peft;
