@@ -5,42 +5,11 @@
 
 #include <unordered_map>
 
+#include "adapter/base_tensor.h"
 #include "adapter/widen_factor.h"
 
 namespace lorank::merge {
 namespace {
-
-constexpr std::string_view kPeftPrefix = "base_model.model.";
-
-std::string_view strip_prefix(std::string_view name) {
-  return name.starts_with(kPeftPrefix) ? name.substr(kPeftPrefix.size()) : name;
-}
-
-// The base tensor names a module's weight may have, most likely first. PEFT and mlx name
-// the module (`model.layers.0.self_attn.q_proj`), the base the parameter (`….weight`);
-// GGUF adapters use the base tensor's name itself. A base saved without the task head's
-// wrapper lacks the leading `model.`, so that spelling is tried too.
-std::vector<std::string> weight_names(const Adapter& a, const LoraModule& m) {
-  if (a.format == AdapterFormat::kGguf) return {m.name};
-  const std::string path(strip_prefix(m.name));
-  std::vector<std::string> names = {path + ".weight"};
-  if (const auto dot = path.find('.'); dot != std::string::npos) {
-    names.push_back(path.substr(dot + 1) + ".weight");
-  }
-  return names;
-}
-
-// The base tensor an adapter's whole tensor (modules_to_save, a trained bias) stands for:
-// PEFT saves `base_model.model.<module>.<param>`; a wrapped module keeps `.base_layer`.
-std::string replaced_name(std::string_view adapter_name) {
-  std::string name(strip_prefix(adapter_name));
-  for (std::string_view wrapper : {".base_layer.", ".modules_to_save.default."}) {
-    for (auto at = name.find(wrapper); at != std::string::npos; at = name.find(wrapper)) {
-      name.replace(at, wrapper.size(), ".");
-    }
-  }
-  return name;
-}
 
 // The output dtype of a tensor whose values lorank computes (merged or replaced).
 DType computed_dtype(const CheckpointTensor& base, const MergeOptions& options) {
@@ -57,41 +26,20 @@ std::vector<double> transpose(const std::vector<double>& m, std::size_t rows, st
   return t;
 }
 
-// The update of module `m` in W's layout, after checking W's shape against it.
-Result<LowRankUpdate> update_for(const Adapter& a, const LoraModule& m, const CheckpointTensor& w,
-                                 bool transposed, double scale, std::size_t& rows,
-                                 std::size_t& cols) {
-  const std::size_t out = transposed ? m.in : m.out, in = transposed ? m.out : m.in;
-  const auto& d = w.shape.dims;
-  const bool fits = m.kind == ModuleKind::kConv
-                        ? d.size() >= 2 && static_cast<std::size_t>(d[0]) == out &&
-                              static_cast<uint64_t>(w.shape.numel()) == uint64_t{out} * in
-                        : d.size() == 2 && static_cast<std::size_t>(d[0]) == out &&
-                              static_cast<std::size_t>(d[1]) == in;
-  if (!fits) {
-    return invalid_data("module '{}': base tensor '{}' has shape {}, the adapter's update is [{}, {}]",
-                        m.name, w.name, w.shape.to_string(), out, in);
-  }
-  if (!w.has_values()) {
-    return not_supported("module '{}': base tensor '{}' of type {} has no values lorank can read",
-                         m.name, w.name, w.type_name);
-  }
+// The update of module `m` in W's layout (`match` says where W is and how it is oriented).
+LowRankUpdate update_for(const LoraModule& m, const BaseTensorMatch& match, double scale,
+                         std::vector<double> A, std::vector<double> B) {
   LowRankUpdate u;
   u.rank = m.rank;
-  u.cols = in;
+  u.cols = match.cols;
   u.scale = m.scale * scale;
-  std::vector<double> A, B;  // A: r × in, B: out × r (PEFT orientation)
-  LORANK_RETURN_IF_ERROR(widen_factor_finite(a, m, Factor::kA, A));
-  LORANK_RETURN_IF_ERROR(widen_factor_finite(a, m, Factor::kB, B));
-  if (transposed) {  // rows of W are columns of B·A: left = Aᵀ (in × r), right = Bᵀ (r × out)
+  if (match.transposed) {  // rows of W are columns of B·A: left = Aᵀ (in × r), right = Bᵀ (r × out)
     u.left = transpose(A, m.rank, m.in);
     u.right = transpose(B, m.out, m.rank);
   } else {
     u.left = std::move(B);
     u.right = std::move(A);
   }
-  rows = out;
-  cols = in;
   return u;
 }
 
@@ -123,20 +71,11 @@ Result<MergePlan> plan_merge(const Checkpoint& base, std::span<const Adapter> ad
                            "lorank cannot map to a base checkpoint yet; merge PEFT, GGUF or mlx "
                            "adapters", a.weights_path.string());
     }
-    const bool fan_in_fan_out = a.peft && a.peft->fan_in_fan_out;
     for (const LoraModule& m : a.modules) {
-      const CheckpointTensor* w = nullptr;
-      const std::vector<std::string> names = weight_names(a, m);
-      for (const std::string& n : names) {
-        if ((w = base.find(n)) != nullptr) break;
-      }
-      if (w == nullptr) {
-        return invalid_data("module '{}' of '{}': the base has no tensor '{}'", m.name,
-                            a.weights_path.string(), names.front());
-      }
+      LORANK_ASSIGN_OR_RETURN(const BaseTensorMatch match, find_base_tensor(base, a, m));
+      const CheckpointTensor* w = match.tensor;
       TensorJob& job = plan.jobs[job_of.at(w->name)];
-      const bool transposed = m.kind == ModuleKind::kEmbedding || (fan_in_fan_out && m.kind == ModuleKind::kLinear);
-      if (m.magnitude && transposed) {
+      if (m.magnitude && match.transposed) {
         return not_supported("module '{}': merging DoRA into {} is not supported", m.name,
                              m.kind == ModuleKind::kEmbedding ? "an embedding" : "a fan_in_fan_out layer");
       }
@@ -144,9 +83,11 @@ Result<MergePlan> plan_merge(const Checkpoint& base, std::span<const Adapter> ad
         return invalid_data("module '{}': a DoRA update cannot be summed with another adapter's "
                             "update of '{}' (DoRA rescales the merged weight)", m.name, w->name);
       }
-      std::size_t rows = 0, cols = 0;
-      LORANK_ASSIGN_OR_RETURN(LowRankUpdate u,
-                              update_for(a, m, *w, transposed, options.scale, rows, cols));
+      std::vector<double> A, B;  // A: r × in, B: out × r (PEFT orientation)
+      LORANK_RETURN_IF_ERROR(widen_factor_finite(a, m, Factor::kA, A));
+      LORANK_RETURN_IF_ERROR(widen_factor_finite(a, m, Factor::kB, B));
+      const std::size_t rows = match.rows, cols = match.cols;
+      LowRankUpdate u = update_for(m, match, options.scale, std::move(A), std::move(B));
       job.kind = TensorJob::Kind::kMerge;
       job.rows = rows;
       job.cols = cols;
@@ -173,7 +114,7 @@ Result<MergePlan> plan_merge(const Checkpoint& base, std::span<const Adapter> ad
         return not_supported("adapter tensor '{}' of '{}' has dtype {}, which lorank cannot "
                              "merge", t.name, a.weights_path.string(), dtype_name(t.dtype));
       }
-      const std::string name = replaced_name(t.name);
+      const std::string name = replaced_base_name(t.name);
       const auto it = job_of.find(name);
       if (it == job_of.end()) {
         TensorJob job;
