@@ -26,11 +26,21 @@ std::vector<std::string> base_tensor_names(const Adapter& adapter, const LoraMod
 
 // PEFT saves `base_model.model.<module>.<param>`; a wrapped module keeps `.base_layer`.
 std::string replaced_base_name(std::string_view adapter_tensor_name) {
-  std::string name(strip_prefix(adapter_tensor_name));
-  for (std::string_view wrapper : {".base_layer.", ".modules_to_save.default."}) {
-    for (auto at = name.find(wrapper); at != std::string::npos; at = name.find(wrapper)) {
-      name.replace(at, wrapper.size(), ".");
+  std::string_view rest = strip_prefix(adapter_tensor_name);
+  std::string name;  // built forward (string::replace trips a GCC 12 -Wrestrict false alarm)
+  while (!rest.empty()) {
+    std::size_t at = std::string_view::npos, length = 0;
+    for (std::string_view wrapper : {".base_layer.", ".modules_to_save.default."}) {
+      const std::size_t found = rest.find(wrapper);
+      if (found < at) at = found, length = wrapper.size();
     }
+    if (at == std::string_view::npos) {
+      name += rest;
+      break;
+    }
+    name += rest.substr(0, at);
+    name += '.';
+    rest.remove_prefix(at + length);
   }
   return name;
 }
