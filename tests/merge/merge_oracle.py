@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """Independent NumPy oracle for `lorank merge` with PEFT adapters (tests/merge/merge_test.cc).
 
-  merge_oracle.py make KIND BASE OUT_DIR   write a synthetic PEFT adapter for BASE
+  merge_oracle.py make KIND BASE OUT_DIR   write a synthetic PEFT (or mlx_lm) adapter for BASE
   merge_oracle.py check BASE OUTPUT DTYPE SCALE ADAPTER...
+  merge_oracle.py check-gguf BASE.gguf DEQUANT.safetensors OUTPUT.gguf DTYPE SCALE ADAPTER.gguf...
 
 `check` reads the base, the adapters and lorank's output with its own safetensors reader,
 recomputes every merged tensor with PEFT's formula in the operation order docs/merge.md
 fixes (P = sum over k ascending of B[:,k] A[k,:] in float64 from zero; V = W + s1 P1 + ...;
 DoRA: V * (m / sqrt(sum_j V^2)) row-wise, j ascending; one rounding to the output dtype)
 and compares bytes. DTYPE is "base" or F32/F16/BF16. Exit 0 when every byte agrees.
+
+`check-gguf` does the same for GGUF: the base's exact values come from DEQUANT (ggml's own
+dequantization, shared/models), the adapters are llama.cpp GGUF LoRAs (scale alpha/r), merged
+quantised tensors must be F16 (or DTYPE), float ones keep their type, and every other
+tensor, every KV and the alignment must be unchanged.
 """
 import json, math, os, re, struct, sys
 import numpy as np
@@ -65,7 +71,29 @@ def pattern(patterns, path, default):
     return default
 
 
+def mlx_updates(adapter_dir, scale_mult):
+    """mlx_lm: lora_a is A^T [in, r], lora_b is B^T [r, out], the scale is used as is."""
+    s = json.load(open(os.path.join(adapter_dir, "adapter_config.json")))["lora_parameters"]["scale"]
+    t = read_st(os.path.join(adapter_dir, "adapters.safetensors"))
+    out = {}
+    for name in t:
+        if name.endswith(".lora_a"):
+            path = name[:-len(".lora_a")]
+            A, B = values(t[name]).T, values(t[path + ".lora_b"]).T
+            out[path + ".weight"] = (s * scale_mult, product(B, A), None)
+    return out
+
+
+def product(B, A):
+    P = np.zeros((B.shape[0], A.shape[1]))
+    for k in range(A.shape[0]):
+        P += B[:, k:k + 1] * A[k:k + 1, :]
+    return P
+
+
 def expected_updates(adapter_dir, scale_mult):
+    if os.path.exists(os.path.join(adapter_dir, "adapters.safetensors")):
+        return mlx_updates(adapter_dir, scale_mult)
     cfg = json.load(open(os.path.join(adapter_dir, "adapter_config.json")))
     t = read_st(os.path.join(adapter_dir, "adapter_model.safetensors"))
     mods = {}
@@ -81,9 +109,7 @@ def expected_updates(adapter_dir, scale_mult):
         s = (alpha / math.sqrt(r) if cfg.get("use_rslora") else alpha / r) * scale_mult
         A, B = f["A"], f["B"]
         A = A.reshape(A.shape[0], -1)
-        P = np.zeros((B.shape[0], A.shape[1]))
-        for k in range(A.shape[0]):
-            P += B[:, k:k + 1] * A[k:k + 1, :]
+        P = product(B, A)
         transposed = f["embedding"] or cfg.get("fan_in_fan_out", False)
         mag = t.get(f"base_model.model.{path}.lora_magnitude_vector")
         out[path + ".weight"] = (s, P.T if transposed else P, None if mag is None else values(mag))
@@ -123,6 +149,112 @@ def check(base, output, dtype, scale, adapters):
     return 0
 
 
+def write_st(path, tensors):
+    header, blob = {}, b""
+    for name in sorted(tensors):
+        raw = tensors[name].tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [len(blob), len(blob) + len(raw)]}
+        blob += raw
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    open(path, "wb").write(struct.pack("<Q", len(h)) + h + blob)
+
+
+GGML_FLOAT = {0: "F32", 1: "F16", 30: "BF16"}
+
+
+def read_gguf(path):
+    """(kvs as raw bytes per key, {name: (ggml type, numpy shape, raw bytes)}, alignment)."""
+    raw = open(path, "rb").read()
+    pos = 0
+
+    def take(fmt):
+        nonlocal pos
+        v = struct.unpack_from("<" + fmt, raw, pos)
+        pos += struct.calcsize("<" + fmt)
+        return v[0]
+
+    def string():
+        nonlocal pos
+        n = take("Q")
+        pos += n
+        return raw[pos - n:pos].decode()
+
+    sizes = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+
+    def value(t):
+        if t == 8:
+            return string()
+        if t == 9:
+            et, n = take("I"), take("Q")
+            return [value(et) for _ in range(n)]
+        return take(sizes[t])
+
+    assert raw[:4] == b"GGUF", path
+    pos = 4
+    take("I")
+    n_tensors, n_kv = take("Q"), take("Q")
+    kvs = {}
+    for _ in range(n_kv):
+        key = string()
+        t = take("I")
+        kvs[key] = (t, value(t))
+    infos = []
+    for _ in range(n_tensors):
+        name = string()
+        ne = [take("Q") for _ in range(take("I"))]
+        infos.append((name, ne, take("I"), take("Q")))
+    align = kvs.get("general.alignment", (4, 32))[1]
+    start = (pos + align - 1) // align * align
+    ends = sorted(o for *_, o in infos) + [len(raw) - start]
+    tensors = {}
+    for name, ne, t, off in infos:
+        end = min(e for e in ends if e > off) if any(e > off for e in ends) else len(raw) - start
+        tensors[name] = (t, tuple(reversed(ne)), raw[start + off:start + end])
+    return kvs, tensors, align
+
+
+def gguf_values(entry):
+    t, shape, raw = entry
+    n = int(np.prod(shape))
+    return values((GGML_FLOAT[t], shape, raw[:n * {0: 4, 1: 2, 30: 2}[t]]))
+
+
+def check_gguf(base, dequant, output, dtype, scale, adapters):
+    kvs, w, align = read_gguf(base)
+    ref = read_st(dequant)
+    out_kvs, got, out_align = read_gguf(output)
+    assert out_kvs == kvs and out_align == align, "KVs or alignment changed"
+    updates = {}
+    for path in adapters:
+        akv, t, _ = read_gguf(path)
+        alpha = akv["adapter.lora.alpha"][1]
+        for name in t:
+            if name.endswith(".lora_a"):
+                target = name[:-len(".lora_a")]
+                A, B = gguf_values(t[name]), gguf_values(t[target + ".lora_b"])
+                updates.setdefault(target, []).append((alpha / A.shape[0] * scale, product(B, A)))
+    merged = copied = 0
+    for name, entry in w.items():
+        gt, gshape, graw = got[name]
+        if name not in updates:
+            assert (gt, gshape) == entry[:2] and graw[:len(entry[2])] == entry[2], f"{name}: copied bytes differ"
+            copied += 1
+            continue
+        V = values(ref[name]).copy()
+        for s, P in updates[name]:
+            V += s * P
+        want_type = dtype if dtype != "base" else GGML_FLOAT.get(entry[0], "F16")
+        want = encode(V, want_type)
+        if GGML_FLOAT.get(gt) != want_type or graw[:len(want)] != want:
+            print(f"MISMATCH {name}: type {gt}, expected {want_type}")
+            return 1
+        merged += 1
+    assert set(got) == set(w), "tensor names changed"
+    print(f"ok: {merged} merged, {copied} copied, bit for bit")
+    return 0
+
+
 def make(kind, base, out_dir):
     """Synthetic adapters covering PEFT's variants, for stories260K or tinygpt2."""
     rng = np.random.default_rng(20261203)
@@ -138,6 +270,17 @@ def make(kind, base, out_dir):
         tensors[f"base_model.model.{path}.{a}"] = rng.normal(0, 1 / math.sqrt(in_f), (r, in_f)).astype(np.float32)
         tensors[f"base_model.model.{path}.{b}"] = rng.normal(0, 0.02, (out_f, r)).astype(np.float32)
 
+    if kind == "mlx":
+        mlx = {}
+        for layer in (1, 3):
+            for mod in ("self_attn.q_proj", "self_attn.k_proj", "mlp.up_proj"):
+                o, i = w[f"model.layers.{layer}.{mod}.weight"][1]
+                mlx[f"model.layers.{layer}.{mod}.lora_a"] = rng.normal(0, 1 / math.sqrt(i), (i, 8)).astype(np.float32)
+                mlx[f"model.layers.{layer}.{mod}.lora_b"] = rng.normal(0, 0.02, (8, o)).astype(np.float32)
+        write_st(os.path.join(out_dir, "adapters.safetensors"), mlx)
+        json.dump({"lora_layers": 2, "lora_parameters": {"rank": 8, "alpha": 8, "scale": 1.25, "dropout": 0.0}},
+                  open(os.path.join(out_dir, "adapter_config.json"), "w"))
+        return 0
     if kind == "gpt2-fifo":
         cfg["fan_in_fan_out"] = True
         for layer in range(2):
@@ -160,14 +303,7 @@ def make(kind, base, out_dir):
             lora("model.embed_tokens", 4, d, n, embedding=True)
         if kind == "dora":
             cfg["use_dora"] = True
-    header, blob = {}, b""
-    for name in sorted(tensors):
-        raw = tensors[name].tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [len(blob), len(blob) + len(raw)]}
-        blob += raw
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    open(os.path.join(out_dir, "adapter_model.safetensors"), "wb").write(struct.pack("<Q", len(h)) + h + blob)
+    write_st(os.path.join(out_dir, "adapter_model.safetensors"), tensors)
     json.dump(cfg, open(os.path.join(out_dir, "adapter_config.json"), "w"))
     return 0
 
@@ -175,4 +311,6 @@ def make(kind, base, out_dir):
 if __name__ == "__main__":
     if sys.argv[1] == "make":
         sys.exit(make(*sys.argv[2:5]))
+    if sys.argv[1] == "check-gguf":
+        sys.exit(check_gguf(*sys.argv[2:6], float(sys.argv[6]), sys.argv[7:]))
     sys.exit(check(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6:]))

@@ -106,6 +106,17 @@ TEST(Merge, PeftVariantsMatchTheOracleBitForBit) {
   expect_oracle_agrees(stories, dir / "two.safetensors", "base", "1", {patterns, lora});
 }
 
+// The oracle reads the base's exact values from ggml's own dequantization (the shared
+// reference file), so quantised, F16, BF16 and F32 base tensors are all checked bit for bit.
+void expect_gguf_oracle_agrees(const fs::path& base, const fs::path& dequant, const fs::path& out,
+                               const std::string& dtype, const std::string& scale,
+                               const fs::path& adapter) {
+  const auto r = run_command({"/usr/bin/python3", kOracle, "check-gguf", base.string(),
+                              dequant.string(), out.string(), dtype, scale, adapter.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("bit for bit"), std::string::npos) << r.out;
+}
+
 TEST(Merge, GgufAdapterIntoTheMixedQuantGgufBase) {
   TempDir dir;
   const fs::path base = shared_path("models/stories260K-quant/model.gguf");
@@ -126,7 +137,31 @@ TEST(Merge, GgufAdapterIntoTheMixedQuantGgufBase) {
     EXPECT_EQ(m->type_name, want) << t.name;
     if (!merged) EXPECT_TRUE(std::equal(t.data.begin(), t.data.end(), m->data.begin())) << t.name;
   }
+  const fs::path dequant = shared_path("models/stories260K-quant/model.dequant.safetensors");
+  const fs::path adapter = shared_path("models/stories260K-lora-gguf/adapter.gguf");
+  expect_gguf_oracle_agrees(base, dequant, dir / "m.gguf", "base", "1", adapter);
+  for (const std::string dtype : {"F32", "BF16"}) {
+    const fs::path out = dir / ("m-" + dtype + ".gguf");
+    const auto forced = run_lorank({"merge", base.string(), adapter.string(), "-o", out.string(),
+                                    "--dtype", dtype, "--scale", "0.5"});
+    ASSERT_EQ(forced.exit_code, 0) << forced.err;
+    expect_gguf_oracle_agrees(base, dequant, out, dtype, "0.5", adapter);
+  }
 }
+
+// mlx_lm stores Aᵀ [in, r] and Bᵀ [r, out] and applies lora_parameters.scale as is.
+TEST(Merge, MlxAdapterMatchesTheOracle) {
+  TempDir dir;
+  const fs::path stories = shared_path("models/stories260K/model.safetensors");
+  const fs::path adapter = make_adapter(dir, "mlx", stories);
+  const auto r = run_lorank({"merge", stories.string(), adapter.string(), "-o",
+                             (dir / "m.safetensors").string(), "--dtype", "BF16"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("merged 6 tensor(s)"), std::string::npos) << r.out;
+  expect_oracle_agrees(stories, dir / "m.safetensors", "BF16", "1", {adapter});
+}
+
+
 
 TEST(Merge, RefusalsAreOneLineAndWriteNothing) {
   TempDir dir;
