@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Writes the malformed-input corpus of tests/data/malformed (standard library only).
 
-    /usr/bin/python3 tools/make_malformed_corpus.py [OUT_DIR]
+    /usr/bin/python3 tools/make_malformed_corpus.py [DATA_DIR]   (default: tests/data)
 
-Each case is a small hostile file or folder named after what is wrong with it; the
-expected one-line error of `lorank audit CASE` lives in tests/data/malformed/EXPECTED.tsv,
-checked by tests/cli/malformed_corpus_test.cc. The files are committed; this script is
+Each case is a small hostile file or folder named after what is wrong with it. Adapters go
+to DATA_DIR/malformed: the expected one-line error of `lorank audit CASE` lives in its
+EXPECTED.tsv, checked by tests/cli/malformed_corpus_test.cc. Base checkpoints go to
+DATA_DIR/malformed-checkpoints, checked by tests/cli/malformed_checkpoints_test.cc with
+`lorank merge CASE DATA_DIR/tiny-adapter` (an adapter that fits the healthy base). The files are committed; this script is
 how they were made, so that a new case (every bug found becomes one) is one more entry
 here plus one line in EXPECTED.tsv. Deterministic: re-running rewrites identical bytes.
 """
@@ -217,14 +219,94 @@ def cases():
     yield "bin-pickle-truncated.bin", torch_zip(b"\x80\x02}q\x00(X\x03\x00\x00\x00abc")
 
 
-def main():
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "malformed")
-    for name, data in cases():
+# The healthy base the checkpoint cases break: GOOD's module q_proj as [4, 3], k_proj, a norm.
+BASE_SHARD_1 = [("layers.0.q_proj.weight", "F32", [4, 3], f32([0.125 * i for i in range(12)]))]
+BASE_SHARD_2 = [("layers.0.k_proj.weight", "F32", [4, 3], f32([-0.5] * 12)),
+                ("norm.weight", "F32", [3], f32([1, 1, 1]))]
+SHARDS = ("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")
+
+
+def index_json(weight_map=None, total_size=None, text=None):
+    if text is not None:
+        return text.encode()
+    if weight_map is None:
+        weight_map = {t[0]: SHARDS[0] for t in BASE_SHARD_1}
+        weight_map.update({t[0]: SHARDS[1] for t in BASE_SHARD_2})
+    size = sum(len(t[3]) for t in BASE_SHARD_1 + BASE_SHARD_2)
+    return json.dumps({"metadata": {"total_size": size if total_size is None else total_size},
+                       "weight_map": weight_map}, indent=2).encode()
+
+
+def sharded(folder, index=None, shard_1=None, shard_2=None, skip_shard_2=False):
+    """The files of a sharded folder, each part overridable."""
+    yield f"{folder}/model.safetensors.index.json", index if index is not None else index_json()
+    yield f"{folder}/{SHARDS[0]}", shard_1 if shard_1 is not None else safetensors(BASE_SHARD_1)
+    if not skip_shard_2:
+        yield f"{folder}/{SHARDS[1]}", shard_2 if shard_2 is not None else safetensors(BASE_SHARD_2)
+
+
+def gguf_model_tensor(name, ne, ggml_type, offset):
+    return gguf_string(name) + struct.pack("<I", len(ne)) + struct.pack(f"<{len(ne)}Q", *ne) + \
+        struct.pack("<I", ggml_type) + struct.pack("<Q", offset)
+
+
+def gguf_model(tensor_info, n_tensors, data, general_type="model"):
+    kvs = gguf_kv_string("general.architecture", "llama") + gguf_kv_string("general.type", general_type)
+    header = gguf(kvs=kvs, n_kv=2, tensors=tensor_info, n_tensors=n_tensors)
+    return header + b"\0" * (-len(header) % 32) + data
+
+
+def checkpoint_cases():
+    """Hostile base checkpoints: (relative path, bytes); a folder case is several files."""
+    weight_map = {t[0]: SHARDS[0] for t in BASE_SHARD_1}
+    weight_map.update({t[0]: SHARDS[1] for t in BASE_SHARD_2})
+    yield from sharded("sharded-missing-shard", skip_shard_2=True)
+    yield from sharded("sharded-total-size-lies", index=index_json(total_size=1 << 40))
+    text = index_json().decode()
+    twice = text.replace('"norm.weight"', '"layers.0.q_proj.weight": "%s",\n    "norm.weight"' % SHARDS[0])
+    yield from sharded("sharded-tensor-listed-twice", index=index_json(text=twice))
+    yield from sharded("sharded-tensor-in-two-shards",
+                       shard_2=safetensors(BASE_SHARD_2 + BASE_SHARD_1))
+    wrong = dict(weight_map, **{"norm.weight": SHARDS[0]})
+    yield from sharded("sharded-tensor-not-in-its-shard", index=index_json(wrong))
+    unlisted = {k: v for k, v in weight_map.items() if k != "norm.weight"}
+    yield from sharded("sharded-tensor-not-listed", index=index_json(unlisted))
+    escape = dict(weight_map, **{"norm.weight": "../" + SHARDS[1]})
+    yield from sharded("sharded-shard-outside-folder", index=index_json(escape))
+    yield from sharded("sharded-index-not-json", index=index_json(text='{"weight_map": {'))
+    yield from sharded("sharded-index-no-weight-map", index=index_json(text='{"metadata": {}}'))
+    yield from sharded("sharded-shard-truncated", shard_2=safetensors(BASE_SHARD_2)[:-6])  # the data cut
+    yield "folder-without-checkpoint/config.json", b'{"model_type": "llama"}'
+    whole = safetensors(BASE_SHARD_1 + BASE_SHARD_2)
+    hdr = json.loads(whole[8:8 + struct.unpack("<Q", whole[:8])[0]])
+    dup = json.dumps(hdr)[:-1] + ', "norm.weight": ' + json.dumps(hdr["norm.weight"]) + "}"
+    yield "st-duplicate-tensor.safetensors", safetensors(BASE_SHARD_1 + BASE_SHARD_2, header_override=dup)
+    # Q8_0: 34-byte blocks of 32 values; [32, 2] needs 68 bytes, the file holds 50.
+    q8 = gguf_model_tensor("blk.0.attn_q.weight", [32, 2], 8, 0)
+    yield "gguf-quant-block-truncated.gguf", gguf_model(q8, 1, b"\x11" * 50)
+    # Q4_0 rows of 48 values are not whole 32-value blocks.
+    q4 = gguf_model_tensor("blk.0.attn_q.weight", [48, 2], 2, 0)
+    yield "gguf-quant-row-not-whole-blocks.gguf", gguf_model(q4, 1, b"\0" * 64)
+    f32_info = gguf_model_tensor("blk.0.attn_q.weight", [3, 4], 0, 0)
+    yield "gguf-adapter-as-base.gguf", gguf_model(f32_info, 1, f32([0.0] * 12), general_type="adapter")
+
+
+def write_all(out_dir, entries):
+    for name, data in entries:
         path = os.path.join(out_dir, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
+
+
+def main():
+    data_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data")
+    write_all(os.path.join(data_dir, "malformed"), cases())
+    write_all(os.path.join(data_dir, "malformed-checkpoints"), checkpoint_cases())
+    write_all(os.path.join(data_dir, "tiny-adapter"), [
+        ("adapter_model.safetensors", safetensors(GOOD)),
+        ("adapter_config.json", json.dumps(CONFIG).encode())])
     return 0
 
 

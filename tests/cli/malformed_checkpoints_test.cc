@@ -1,0 +1,79 @@
+// The malformed-checkpoint corpus (tests/data/malformed-checkpoints, made by
+// tools/make_malformed_corpus.py): every hostile base — a missing or truncated shard, a
+// lying index, a duplicate tensor, a truncated quantised block — gives exactly one line
+// `lorank: error: <path>…<expected>`, exit 1, and nothing at -o. The adapter
+// (tests/data/tiny-adapter) fits the healthy base, so each error is the checkpoint's.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "support/run_command.h"
+#include "support/temp_dir.h"
+
+namespace lorank {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_lorank;
+using testing::TempDir;
+
+const fs::path kData = fs::path(LORANK_SOURCE_DIR) / "tests" / "data";
+const fs::path kCorpus = kData / "malformed-checkpoints";
+const fs::path kAdapter = kData / "tiny-adapter";
+
+std::map<std::string, std::string> expectations() {
+  std::map<std::string, std::string> out;
+  std::ifstream in(kCorpus / "EXPECTED.tsv");
+  EXPECT_TRUE(in) << "missing " << (kCorpus / "EXPECTED.tsv");
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const std::size_t tab = line.find('\t');
+    EXPECT_NE(tab, std::string::npos) << "EXPECTED.tsv line without a tab: " << line;
+    if (tab != std::string::npos) out[line.substr(0, tab)] = line.substr(tab + 1);
+  }
+  return out;
+}
+
+TEST(MalformedCheckpoints, EveryCaseIsListedWithItsError) {
+  std::set<std::string> present, listed;
+  for (const auto& e : fs::directory_iterator(kCorpus)) {
+    if (e.path().filename() != "EXPECTED.tsv") present.insert(e.path().filename().string());
+  }
+  for (const auto& [name, _] : expectations()) listed.insert(name);
+  EXPECT_EQ(present, listed) << "tests/data/malformed-checkpoints and EXPECTED.tsv disagree";
+  EXPECT_GE(present.size(), 15u);
+}
+
+// The healthy base the cases break: the missing shard's index with the shard put back.
+TEST(MalformedCheckpoints, TheHealthyBaseMerges) {
+  TempDir dir;
+  fs::copy(kCorpus / "sharded-missing-shard", dir / "base");
+  fs::copy_file(kCorpus / "sharded-total-size-lies" / "model-00002-of-00002.safetensors",
+                dir / "base" / "model-00002-of-00002.safetensors");
+  const auto r = run_lorank({"merge", (dir / "base").string(), kAdapter.string(), "-o",
+                             (dir / "out").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("merged 1 tensor(s)"), std::string::npos) << r.out;
+}
+
+TEST(MalformedCheckpoints, MergeGivesTheOneLineErrorAndWritesNothing) {
+  TempDir tmp;
+  for (const auto& [name, want] : expectations()) {
+    SCOPED_TRACE(name);
+    const auto r = run_lorank({"merge", (kCorpus / name).string(), kAdapter.string(), "-o",
+                               (tmp / "out").string()});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err.rfind("lorank: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(name), std::string::npos) << "the error must name the file: " << r.err;
+    EXPECT_NE(r.err.find(want), std::string::npos) << "expected '" << want << "' in: " << r.err;
+    EXPECT_TRUE(fs::is_empty(tmp.path())) << "merge left something for " << name;
+  }
+}
+
+}  // namespace
+}  // namespace lorank
