@@ -22,7 +22,7 @@ if [[ -z "${FUZZ_SKIP_BUILD:-}" ]]; then
   cmake --build "$BUILD" >/dev/null
 fi
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(fuzz_safetensors fuzz_peft_config fuzz_adapter fuzz_render fuzz_gguf fuzz_pickle fuzz_unpickler)
+((${#TARGETS[@]})) || TARGETS=(fuzz_safetensors fuzz_peft_config fuzz_adapter fuzz_render fuzz_gguf fuzz_pickle fuzz_unpickler fuzz_checkpoint)
 
 seed() {  # seed TARGET: fills the corpus folder once, then adds the malformed corpus cases
   local t=$1 dir=$BUILD/corpus/$1
@@ -31,6 +31,16 @@ seed() {  # seed TARGET: fills the corpus folder once, then adds the malformed c
     fuzz_safetensors|fuzz_adapter) cp -n tests/data/malformed/st-*.safetensors "$dir/" ;;
     fuzz_gguf) cp -n tests/data/malformed/*.gguf "$dir/" ;;
     fuzz_pickle) cp -n tests/data/malformed/*.bin "$dir/" ;;
+    fuzz_checkpoint)  # role byte (fuzz_checkpoint.cc): \0 = index text, \1 = a checkpoint file
+      for f in tests/data/malformed-checkpoints/*/*.json; do
+        { printf '\0'; cat "$f"; } > "$dir/idx-$(basename "$(dirname "$f")")"
+      done
+      for f in tests/data/malformed-checkpoints/*.* tests/data/malformed-checkpoints/*/*.safetensors \
+               "$SHARED"/models/stories260K-quant/model.gguf "$SHARED"/models/kquants/model.gguf \
+               "$SHARED"/models/stories260K-sharded/model-00001-of-00003.safetensors; do
+        [[ -f "$f" && "$f" != *.tsv ]] || continue
+        { printf '\1'; cat "$f"; } > "$dir/ckpt-$(basename "$(dirname "$f")")-$(basename "$f")"
+      done ;;
     fuzz_render)  # PEFT folders as config + separator + weights (fuzz_render.cc)
       cp -n tests/data/malformed/st-*.safetensors tests/data/malformed/*.gguf "$dir/"
       for d in tests/data/malformed/peft-*/; do
@@ -39,7 +49,7 @@ seed() {  # seed TARGET: fills the corpus folder once, then adds the malformed c
           > "$dir/$(basename "$d")"
       done ;;
   esac
-  [[ -n "$(ls -A "$dir" | grep -v '^st-\|^gguf-\|^bin-\|^peft-')" ]] && return
+  [[ -n "$(ls -A "$dir" | grep -v '^st-\|^gguf-\|^bin-\|^peft-\|^idx-\|^ckpt-')" ]] && return
   case $t in
     fuzz_safetensors|fuzz_adapter)
       find "$SHARED/adapters" -name '*.safetensors' -size -4M -exec cp -t "$dir" {} + 2>/dev/null || true
@@ -68,7 +78,7 @@ PY
 
 dict_for() {
   case $1 in
-    fuzz_gguf) echo fuzz/gguf.dict ;;
+    fuzz_gguf|fuzz_checkpoint) echo fuzz/gguf.dict ;;
     fuzz_pickle|fuzz_unpickler) echo fuzz/pickle.dict ;;
     *) echo fuzz/json.dict ;;
   esac
