@@ -53,6 +53,16 @@ struct CheckpointTensor {
   uint64_t row_count() const;
 };
 
+// What a path is expected to hold. Adapters are tensor stores too: open_adapter reads its
+// weights file through a Checkpoint, so every file lorank reads has one opening path.
+enum class CheckpointRole {
+  kModel,        // a base model: a file or folder as above; a GGUF must be a model
+  kAdapterFile,  // one adapter weights file (the adapter layer finds it in its folder and
+                 // checks its GGUF LoRA metadata); errors name it as an "adapter file"
+};
+
+class GgufFile;
+
 // An open, validated checkpoint. Move-only; thread-safe for concurrent const use.
 class Checkpoint {
  public:
@@ -64,7 +74,10 @@ class Checkpoint {
   //                  a shard name that leaves the folder;
   //   kNotSupported  a GGUF adapter (not a model), or a format lorank does not read;
   //   kIOError       the OS refused (FIFOs, permissions, ...).
-  static Result<Checkpoint> open(const std::filesystem::path& path);
+  // The content decides the format; a .gguf/.bin/.pt/.pth name whose bytes lack that
+  // format's magic is kCorruption saying so.
+  static Result<Checkpoint> open(const std::filesystem::path& path,
+                                 CheckpointRole role = CheckpointRole::kModel);
 
   Checkpoint(Checkpoint&&) noexcept;
   Checkpoint& operator=(Checkpoint&&) noexcept;
@@ -96,6 +109,13 @@ class Checkpoint {
   // then widened). kNotSupported naming the tensor for types without values;
   // kInvalidArgument if out.size() is not a whole number of rows inside the tensor.
   Status read_rows(const CheckpointTensor& tensor, uint64_t row_begin, std::span<double> out) const;
+
+  // GGUF: the open file (KVs, tensor infos); nullptr for the other formats.
+  const GgufFile* gguf_file() const;
+
+  // Drops the whole pages of `bytes` that lie in one of the checkpoint's mapped files from
+  // the resident set; bytes elsewhere (heap copies) are left alone.
+  void release_pages(std::span<const std::byte> bytes) const;
 
   // Drops `tensor`'s whole pages from the resident set (they are re-read if touched).
   void release_pages(const CheckpointTensor& tensor) const;

@@ -1,6 +1,6 @@
-// open_adapter: locate the weights, detect the container from its magic bytes, read the
-// tensors, pair the factors by key scheme, and give every module the scale its format's
-// own loader would use.
+// open_adapter: locate the weights, open them as a Checkpoint (the one reader of every
+// tensor file: content decides the format), pair the factors by key scheme, and give every
+// module the scale its format's own loader would use.
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,11 +14,9 @@
 #include "adapter/mlx_config.h"
 #include "adapter/pairing.h"
 #include "adapter/peft_config.h"
-#include "io/file.h"
 #include "lorank/adapter.h"
+#include "lorank/checkpoint.h"
 #include "lorank/gguf.h"
-#include "lorank/safetensors.h"
-#include "lorank/torch_checkpoint.h"
 
 namespace lorank {
 
@@ -80,30 +78,6 @@ Result<fs::path> find_weights(const fs::path& dir) {
   }
   return invalid_argument("adapter folder '{}': {} weight files; name the one to use",
                           dir.string(), candidates.size());
-}
-
-// Up to 4 bytes as text: printable ASCII kept, others as \xNN.
-std::string printable_bytes(std::string_view bytes) {
-  std::string out = "'";
-  for (unsigned char c : bytes) out += c >= 0x20 && c < 0x7f && c != '\'' ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
-  return out + "'";
-}
-
-Result<Container> sniff_container(const fs::path& file) {
-  // Opened without blocking: a FIFO named x.safetensors is refused here, not waited on.
-  Result<io::OpenedFile> opened = io::open_regular_file(file);
-  if (!opened) return Status(opened.error().code(), "adapter file " + opened.error().message());
-  LORANK_ASSIGN_OR_RETURN(const std::string magic, io::read_head(*opened, 4, file));
-  if (magic == "GGUF") return Container::kGguf;
-  if (magic == "PK\x03\x04") return Container::kPytorch;
-  // The name is only a hint, for the error: content decides the container.
-  const std::string ext = file.extension().string();
-  if (ext == ".gguf" || ext == ".bin" || ext == ".pt" || ext == ".pth") {
-    return corruption("adapter file '{}': does not start with the {} magic (first bytes {})",
-                      file.string(), ext == ".gguf" ? "'GGUF'" : "ZIP 'PK\\x03\\x04'",
-                      printable_bytes(magic));
-  }
-  return Container::kSafetensors;  // the safetensors reader explains what is wrong if not
 }
 
 double divide_rank(double alpha, std::size_t r, bool rslora) {
@@ -272,63 +246,53 @@ Result<Adapter> pair_and_scale(Adapter a, const AdapterOptions& options) {
   return a;
 }
 
-// Reads any container whose reader exposes tensors() and (optionally) metadata().
-template <typename File>
-Adapter from_file(std::shared_ptr<File> file, Container container, const fs::path& weights) {
-  Adapter a;
-  a.container = container;
-  a.weights_path = weights;
-  a.tensors.assign(file->tensors().begin(), file->tensors().end());
-  if constexpr (requires { file->metadata(); }) a.metadata = file->metadata();
-  a.page_releaser = [file](std::span<const std::byte> b) { file->release_pages(b); };
-  a.storage = std::move(file);
-  return a;
+Container container_of(CheckpointFormat format) {
+  switch (format) {
+    case CheckpointFormat::kGguf: return Container::kGguf;
+    case CheckpointFormat::kPytorch: return Container::kPytorch;
+    default: return Container::kSafetensors;
+  }
 }
 
-Result<Adapter> read_gguf(const fs::path& weights, const AdapterOptions& options) {
-  LORANK_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(weights));
-  Result<GgufLoraMetadata> meta = gguf_lora_metadata(file);
-  if (!meta) return meta.error();  // not an adapter (a base model, say) is kNotSupported
-  LORANK_ASSIGN_OR_RETURN(std::vector<TensorView> tensors, file.tensors());
+// The adapter's view of its weights file: every tensor as a TensorView (a quantised one is
+// refused: LoRA factors are floats), the metadata, GGUF's KVs and LoRA metadata, and the
+// factors llama.cpp stores flipped, transposed into heap copies the adapter owns.
+Result<Adapter> read_weights(const fs::path& weights, const AdapterOptions& options) {
+  LORANK_ASSIGN_OR_RETURN(Checkpoint file, Checkpoint::open(weights, CheckpointRole::kAdapterFile));
   Adapter a;
-  a.container = Container::kGguf;
+  a.container = container_of(file.format());
   a.weights_path = weights;
-  a.tensors = std::move(tensors);
-  a.gguf_kvs.assign(file.kvs().begin(), file.kvs().end());
-  for (const GgufKv& kv : a.gguf_kvs) {
-    if (const std::string* text = kv.value.string_value()) a.metadata[kv.key] = *text;
+  a.metadata = file.metadata();
+  if (const GgufFile* gguf = file.gguf_file()) {
+    Result<GgufLoraMetadata> meta = gguf_lora_metadata(*gguf);
+    if (!meta) return meta.error();  // not an adapter (a base model, say) is kNotSupported
+    if (meta->alpha) a.global_alpha = *meta->alpha;
+    a.gguf_kvs.assign(gguf->kvs().begin(), gguf->kvs().end());
+    for (const GgufKv& kv : a.gguf_kvs) {
+      if (const std::string* text = kv.value.string_value()) a.metadata[kv.key] = *text;
+    }
   }
-  if (meta->alpha) a.global_alpha = *meta->alpha;
-  // The file's bytes, plus heap copies of the tensors llama.cpp stores flipped.
   struct Storage {
-    GgufFile file;
+    Checkpoint file;
     std::deque<std::vector<std::byte>> flipped;
   };
   auto shared = std::make_shared<Storage>(Storage{std::move(file), {}});
-  for (TensorView& t : a.tensors) {
-    if (adapter::is_flipped_gguf_a(t.name) && t.shape.rank() == 2 && is_convertible_float(t.dtype)) {
-      t = adapter::transposed(t, shared->flipped.emplace_back());
+  a.tensors.reserve(shared->file.tensors().size());
+  for (const CheckpointTensor& t : shared->file.tensors()) {
+    if (!t.dtype) {
+      return not_supported("gguf file '{}': tensor '{}' has ggml type {} ({}), which has no dtype",
+                           weights.string(), t.name, t.type_name, t.ggml_type);
     }
+    TensorView v{t.name, *t.dtype, t.shape, t.data};
+    if (a.container == Container::kGguf && adapter::is_flipped_gguf_a(v.name) &&
+        v.shape.rank() == 2 && is_convertible_float(v.dtype)) {
+      v = adapter::transposed(v, shared->flipped.emplace_back());
+    }
+    a.tensors.push_back(std::move(v));
   }
   a.page_releaser = [shared](std::span<const std::byte> b) { shared->file.release_pages(b); };
   a.storage = std::move(shared);
   return finish_adapter(std::move(a), options);
-}
-
-Result<Adapter> read_container(const fs::path& weights, Container container,
-                               const AdapterOptions& options) {
-  switch (container) {
-    case Container::kSafetensors: {
-      LORANK_ASSIGN_OR_RETURN(SafetensorsFile f, SafetensorsFile::open(weights));
-      return finish_adapter(from_file(std::make_shared<SafetensorsFile>(std::move(f)), container, weights), options);
-    }
-    case Container::kPytorch: {
-      LORANK_ASSIGN_OR_RETURN(TorchCheckpoint f, TorchCheckpoint::open(weights));
-      return finish_adapter(from_file(std::make_shared<TorchCheckpoint>(std::move(f)), container, weights), options);
-    }
-    case Container::kGguf: return read_gguf(weights, options);
-  }
-  return internal_error("unknown container");
 }
 
 }  // namespace
@@ -353,8 +317,7 @@ Result<Adapter> open_adapter(const fs::path& path, const AdapterOptions& options
   if (options.alpha && !(std::isfinite(*options.alpha) && *options.alpha > 0)) {
     return invalid_argument("--alpha must be a positive finite number, got {}", *options.alpha);
   }
-  LORANK_ASSIGN_OR_RETURN(Container container, sniff_container(weights));
-  return read_container(weights, container, options);
+  return read_weights(weights, options);
 }
 
 }  // namespace lorank

@@ -31,11 +31,35 @@ constexpr std::string_view kPytorchName = "pytorch_model.bin";
 
 enum class FileKind { kSafetensors, kIndex, kGguf, kPytorch };
 
-Result<FileKind> sniff(const fs::path& file) {
-  LORANK_ASSIGN_OR_RETURN(io::OpenedFile opened, io::open_regular_file(file));
-  LORANK_ASSIGN_OR_RETURN(const std::string head, io::read_head(opened, 9, file));
+std::string_view noun(CheckpointRole role) {
+  return role == CheckpointRole::kModel ? "checkpoint file" : "adapter file";
+}
+
+// Up to 4 bytes as text: printable ASCII kept, others as \xNN.
+std::string printable_bytes(std::string_view bytes) {
+  std::string out = "'";
+  for (unsigned char c : bytes.substr(0, 4)) {
+    out += c >= 0x20 && c < 0x7f && c != '\'' ? std::string(1, static_cast<char>(c))
+                                              : fmt::format("\\x{:02x}", c);
+  }
+  return out + "'";
+}
+
+Result<FileKind> sniff(const fs::path& file, CheckpointRole role) {
+  // Opened without blocking: a FIFO named x.safetensors is refused here, not waited on.
+  Result<io::OpenedFile> opened = io::open_regular_file(file);
+  if (!opened) return Status(opened.error().code(), fmt::format("{} {}", noun(role), opened.error().message()));
+  LORANK_ASSIGN_OR_RETURN(const std::string head, io::read_head(*opened, 9, file));
   if (head.starts_with("GGUF")) return FileKind::kGguf;
   if (head.starts_with("PK\x03\x04")) return FileKind::kPytorch;
+  // The name is only a hint, for the error: content decides the format.
+  const std::string ext = file.extension().string();
+  if (ext == ".gguf" || ext == ".bin" || ext == ".pt" || ext == ".pth") {
+    return corruption("{} '{}': does not start with the {} magic (first bytes {})", noun(role),
+                      file.string(), ext == ".gguf" ? "'GGUF'" : "ZIP 'PK\\x03\\x04'",
+                      printable_bytes(head));
+  }
+  if (role == CheckpointRole::kAdapterFile) return FileKind::kSafetensors;
   // safetensors: an 8-byte header length (its top bytes 0 for any real header), then '{'.
   // Checked first, since the length's low byte may itself be '{'.
   if (head.size() == 9 && head[8] == '{' && head.substr(5, 3) == std::string(3, '\0')) {
@@ -95,9 +119,10 @@ Status add_safetensors(Checkpoint::State& s, const fs::path& file) {
   return Status();
 }
 
-Status add_gguf(Checkpoint::State& s, const fs::path& file) {
+Status add_gguf(Checkpoint::State& s, const fs::path& file, CheckpointRole role) {
   LORANK_ASSIGN_OR_RETURN(GgufFile f, GgufFile::open(file));
-  if (const GgufValue* type = f.find_kv("general.type")) {
+  const GgufValue* type = role == CheckpointRole::kModel ? f.find_kv("general.type") : nullptr;
+  if (type != nullptr) {
     const auto text = type->string_value();
     if (!text) {
       return corruption("gguf file '{}': general.type is a {}, not a string", file.string(),
@@ -196,15 +221,15 @@ Result<fs::path> file_in_folder(const fs::path& folder) {
 
 }  // namespace
 
-Result<Checkpoint> Checkpoint::open(const fs::path& path) {
+Result<Checkpoint> Checkpoint::open(const fs::path& path, CheckpointRole role) {
   auto state = std::make_unique<State>();
   state->path = path;
   std::error_code ec;
   fs::path file = path;
-  if (fs::is_directory(path, ec)) {
+  if (role == CheckpointRole::kModel && fs::is_directory(path, ec)) {
     LORANK_ASSIGN_OR_RETURN(file, file_in_folder(path));
   }
-  LORANK_ASSIGN_OR_RETURN(const FileKind kind, sniff(file));
+  LORANK_ASSIGN_OR_RETURN(const FileKind kind, sniff(file, role));
   switch (kind) {
     case FileKind::kSafetensors:
       state->format = CheckpointFormat::kSafetensors;
@@ -216,7 +241,7 @@ Result<Checkpoint> Checkpoint::open(const fs::path& path) {
       break;
     case FileKind::kGguf:
       state->format = CheckpointFormat::kGguf;
-      LORANK_RETURN_IF_ERROR(add_gguf(*state, file));
+      LORANK_RETURN_IF_ERROR(add_gguf(*state, file, role));
       break;
     case FileKind::kPytorch:
       state->format = CheckpointFormat::kPytorch;
@@ -256,6 +281,14 @@ std::span<const GgufKv> Checkpoint::gguf_kvs() const {
 uint32_t Checkpoint::gguf_alignment() const { return state_->gguf ? state_->gguf->alignment() : 0; }
 
 const std::string& Checkpoint::index_metadata_json() const { return state_->index_metadata_json; }
+
+const GgufFile* Checkpoint::gguf_file() const { return state_->gguf ? &*state_->gguf : nullptr; }
+
+void Checkpoint::release_pages(std::span<const std::byte> bytes) const {
+  if (state_->gguf) state_->gguf->release_pages(bytes);
+  if (state_->torch) state_->torch->release_pages(bytes);
+  for (const SafetensorsFile& f : state_->safetensors) f.release_pages(bytes);
+}
 
 void Checkpoint::release_pages(const CheckpointTensor& tensor) const {
   if (state_->gguf) {
