@@ -77,7 +77,7 @@ int run(const AuditFlags& flags) {
       return report_failure(s);
     }
   }
-  for (const std::string& w : report->warnings) fmt::print(stderr, "lorank: warning: {}\n", escape_for_terminal(w));
+  print_messages(report->warnings, "warning");
   if (flags.json) {
     fmt::print("{}", audit_json(*report));
   } else if (flags.csv) {

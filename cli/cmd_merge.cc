@@ -60,7 +60,7 @@ int run(const MergeFlags& f) {
   for (const std::string& path : f.adapters) {
     Result<Adapter> a = open_adapter(path, AdapterOptions{f.alpha});
     if (!a) return report_failure(a.error());
-    for (const std::string& w : a->warnings) fmt::print(stderr, "lorank: warning: {}\n", escape_for_terminal(w));
+    print_messages(a->warnings, "warning");
     adapters.push_back(std::move(a).value());
   }
   ProgressBar bar(stderr, "merge", base->tensors().size());
@@ -68,7 +68,7 @@ int run(const MergeFlags& f) {
   Result<MergeReport> report = merge_adapters(*base, adapters, f.out, options);
   bar.finish();
   if (!report) return report_failure(report.error());
-  for (const std::string& w : report->warnings) fmt::print(stderr, "lorank: warning: {}\n", escape_for_terminal(w));
+  print_messages(report->warnings, "warning");
   if (f.json) {
     fmt::print("{}", report_json(*report));
   } else {

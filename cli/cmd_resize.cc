@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/rank_flags.h"
 #include "lorank/terminal_text.h"
 #include "lorank/adapter.h"
 #include "lorank/resize.h"
@@ -17,32 +18,13 @@ namespace lorank::cli {
 namespace {
 
 struct ResizeFlags {
-  std::string in, out, rule, dtype, snap = "none";
-  std::optional<int> rank;
-  std::optional<double> energy, threshold, alpha, sv_ratio, sv_fro, sv_cumulative;
-  bool recommended = false, sigma_in_b = false, dry_run = false, overwrite = false;
+  std::string in, out, dtype, snap = "none";
+  RankFlags rank;
+  std::optional<double> alpha;
+  bool sigma_in_b = false, dry_run = false, overwrite = false;
   bool no_verify = false, json = false;
   unsigned threads = 0;
 };
-
-// Exactly one way of choosing k; the shorthands are spelled as rank rules.
-Result<RankRule> chosen_rule(const ResizeFlags& f) {
-  int given = 0;
-  std::string spec;
-  if (f.rank) ++given, spec = fmt::format("fixed:{}", *f.rank);
-  if (f.energy) ++given, spec = fmt::format("energy:{}", *f.energy);
-  if (f.threshold) ++given, spec = fmt::format("threshold:{}", *f.threshold);
-  if (f.recommended) ++given, spec = RankRule().to_string();
-  if (f.sv_ratio) ++given, spec = fmt::format("kohya-ratio:{}", *f.sv_ratio);
-  if (f.sv_fro) ++given, spec = fmt::format("kohya-fro:{}", *f.sv_fro);
-  if (f.sv_cumulative) ++given, spec = fmt::format("kohya-cumulative:{}", *f.sv_cumulative);
-  if (!f.rule.empty()) ++given, spec = f.rule;
-  if (given != 1) {
-    return invalid_argument("give exactly one of --rank, --energy, --threshold, --recommended, "
-                            "--sv-ratio, --sv-fro, --sv-cumulative, --rule (got {})", given);
-  }
-  return RankRule::parse(spec);
-}
 
 // Verifies the hidden temp output against the resize. LORANK_TEST_BREAK_VERIFY=1 (for
 // tests only, documented in docs/cli.md) doubles every expected sigma first, so that a CLI
@@ -59,7 +41,7 @@ Status verify_temp(const std::filesystem::path& temp, const ResizeResult& result
 }
 
 int run(const ResizeFlags& f) {
-  Result<RankRule> rule = chosen_rule(f);
+  Result<RankRule> rule = chosen_rule(f.rank);
   if (!rule) return usage_error(rule.error().message());
   ResizeOptions options;
   options.rule = *rule;
@@ -97,9 +79,9 @@ int run(const ResizeFlags& f) {
         options.snap == Snap::kNone ? "" : fmt::format(" with --snap {}", snap_name(options.snap)),
         f.in));
   }
-  for (const std::string& w : adapter->warnings) fmt::print(stderr, "lorank: warning: {}\n", escape_for_terminal(w));
-  for (const std::string& w : result->warnings) fmt::print(stderr, "lorank: warning: {}\n", escape_for_terminal(w));
-  for (const std::string& note : result->notes) fmt::print(stderr, "lorank: note: {}\n", escape_for_terminal(note));
+  print_messages(adapter->warnings, "warning");
+  print_messages(result->warnings, "warning");
+  print_messages(result->notes, "note");
   if (!f.dry_run) {
     AdapterWriteOptions write_options;
     write_options.overwrite = f.overwrite;
@@ -127,14 +109,7 @@ void register_resize(CLI::App& app, CommandRegistry& registry) {
                 "every module (truncated SVD from the factors), written in the input's format.");
   sub->add_option("in", f->in, "Adapter folder or weights file")->required();
   sub->add_option("-o,--out", f->out, "Output (PEFT: a folder; kohya/GGUF: a file). Never the input");
-  sub->add_option("--rank", f->rank, "Keep k directions per module (capped at the old rank, with a warning)");
-  sub->add_option("--energy", f->energy, "Smallest k keeping this fraction of sum sigma^2 (PEFT's rule)");
-  sub->add_option("--threshold", f->threshold, "Keep sigma_i >= T*sigma_1");
-  sub->add_flag("--recommended", f->recommended, "The audit's default rule (threshold:0.01)");
-  sub->add_option("--sv-ratio", f->sv_ratio, "kohya's sv_ratio: keep sigma_i > sigma_1/P, plus kohya's +1");
-  sub->add_option("--sv-fro", f->sv_fro, "kohya's sv_fro: keep Frobenius fraction P, plus kohya's +1");
-  sub->add_option("--sv-cumulative", f->sv_cumulative, "kohya's sv_cumulative: keep L1 fraction P, plus kohya's +1");
-  sub->add_option("--rule", f->rule, "Any audit rank rule, e.g. kohya-fro:0.9 (docs/metrics.md)");
+  add_rank_flags(sub, f->rank);
   sub->add_option("--snap", f->snap, "Round each new rank up to one servers accept: none, vllm, pow2")
       ->capture_default_str();
   sub->add_flag("--sigma-in-b", f->sigma_in_b, "Put the singular values in B (PEFT/kohya convention) "

@@ -9,31 +9,17 @@
 
 namespace lorank::cli {
 
+void print_messages(const std::vector<std::string>& lines, std::string_view kind) {
+  for (const std::string& line : lines) {
+    fmt::print(stderr, "lorank: {}: {}\n", kind, escape_for_terminal(line));
+  }
+}
+
 int CommandRegistry::run_selected(const CLI::App& app) const {
   for (const auto& [sub, run] : commands_) {
     if (sub->parsed()) return run();
   }
   return usage_error("no command given (try --help)");
-}
-
-Result<std::vector<int>> parse_int_list(const std::string& text, std::string_view flag) {
-  std::vector<int> out;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const std::size_t end = std::min(text.find(',', pos), text.size());
-    std::string item = text.substr(pos, end - pos);
-    const std::size_t first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
-    item = first == std::string::npos ? "" : item.substr(first, last - first + 1);
-    int value = 0;
-    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size()) {
-      return invalid_argument("{}: '{}' is not a whole number (expected a list like 2,4,16)", flag,
-                              item);
-    }
-    out.push_back(value);
-    pos = end + 1;
-  }
-  return out;
 }
 
 namespace {
@@ -58,6 +44,20 @@ bool is_decimal_number(std::string_view s) {
          !(whole.empty() && frac.empty());
 }
 
+// The items of "a, b,c": split at commas, spaces around each item dropped.
+std::vector<std::string> list_items(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t end = std::min(text.find(',', pos), text.size());
+    std::string item = text.substr(pos, end - pos);
+    const std::size_t first = item.find_first_not_of(' '), last = item.find_last_not_of(' ');
+    items.push_back(first == std::string::npos ? "" : item.substr(first, last - first + 1));
+    pos = end + 1;
+  }
+  return items;
+}
+
 // Checks one value of an option of CLI11 type `type` (INT, UINT or FLOAT) and rewrites an
 // integer without leading zeros, so that CLI11's base-0 conversion cannot read it as octal.
 std::string check_decimal(std::string& text, std::string_view type) {
@@ -77,6 +77,34 @@ std::string check_decimal(std::string& text, std::string_view type) {
 }
 
 }  // namespace
+
+Result<std::vector<int>> parse_int_list(const std::string& text, std::string_view flag) {
+  std::vector<int> out;
+  for (const std::string& item : list_items(text)) {
+    int value = 0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || ec != std::errc() || ptr != item.data() + item.size()) {
+      return invalid_argument("{}: '{}' is not a whole number (expected a list like 2,4,16)", flag,
+                              item);
+    }
+    out.push_back(value);
+  }
+  return out;
+}
+
+Result<std::vector<double>> parse_decimal_list(const std::string& text, std::string_view flag) {
+  std::vector<double> out;
+  for (const std::string& item : list_items(text)) {
+    double value = 0.0;
+    const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (!is_decimal_number(item) || ec != std::errc() || ptr != item.data() + item.size()) {
+      return invalid_argument("{}: '{}' is not a decimal number (expected a list like 1,0.5,-1)",
+                              flag, item);
+    }
+    out.push_back(value);
+  }
+  return out;
+}
 
 void require_decimal_numbers(CLI::App& app) {
   for (CLI::Option* option : app.get_options()) {

@@ -34,6 +34,10 @@ class CommandRegistry {
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands_;
 };
 
+// Prints `lorank: <kind>: <line>` to stderr for each line ("warning", "note"), escaped for
+// the terminal.
+void print_messages(const std::vector<std::string>& lines, std::string_view kind);
+
 // Prints `lorank: error: <message>` to stderr and returns kExitUsage.
 int usage_error(std::string_view message);
 // Prints `lorank: error: <status>` to stderr and returns its exit code: kExitUsage for
@@ -47,6 +51,9 @@ int report_internal_error(std::string_view what);
 // "2,4,16" → {2, 4, 16}; kInvalidArgument naming `flag` for an item that is not a whole
 // decimal number (spaces around items are allowed).
 Result<std::vector<int>> parse_int_list(const std::string& text, std::string_view flag);
+// "1,0.5,-1" → {1, 0.5, -1}: plain decimals only (no hex, inf or nan), as every number
+// lorank reads; kInvalidArgument naming `flag` otherwise.
+Result<std::vector<double>> parse_decimal_list(const std::string& text, std::string_view flag);
 
 // Makes every integer and floating-point option of `app` and its subcommands accept plain
 // decimal only: "16", "-3", "0.5", "1e-3". CLI11 alone would read "0x10" as 16, "010" as 8,
@@ -65,6 +72,7 @@ void register_experiment(CLI::App& app, CommandRegistry& registry);
 void register_compare(CLI::App& app, CommandRegistry& registry);
 void register_resize(CLI::App& app, CommandRegistry& registry);
 void register_merge(CLI::App& app, CommandRegistry& registry);
+void register_combine(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace lorank::cli
 
