@@ -19,7 +19,7 @@ namespace lorank::cli {
 namespace {
 
 struct MergeFlags {
-  std::string base, out, dtype;
+  std::string base, out, dtype, scales;
   std::vector<std::string> adapters;
   std::optional<double> alpha;
   double scale = 1.0;
@@ -45,6 +45,11 @@ std::string report_json(const MergeReport& r) {
 int run(const MergeFlags& f) {
   MergeOptions options;
   options.scale = f.scale;
+  if (!f.scales.empty()) {
+    Result<std::vector<double>> scales = parse_decimal_list(f.scales, "--scales");
+    if (!scales) return usage_error(scales.error().message());
+    options.adapter_scales = std::move(*scales);
+  }
   options.overwrite = f.overwrite;
   options.threads = f.threads;
   if (!f.dtype.empty()) {
@@ -97,7 +102,8 @@ void register_merge(CLI::App& app, CommandRegistry& registry) {
   sub->add_option("-o,--out", f->out, "Output file (or folder, for folder and sharded bases). Never an input")
       ->required();
   sub->add_option("--dtype", f->dtype, "Dtype of merged tensors: F32, F16 or BF16 (default: the base tensor's; F16 for quantised GGUF)");
-  sub->add_option("--scale", f->scale, "Multiply every adapter's scale s (llama.cpp's --lora-scaled)")
+  sub->add_option("--scales", f->scales, "s1,s2,...: one factor per adapter, on top of --scale (llama.cpp's --lora-scaled)");
+  sub->add_option("--scale", f->scale, "Multiply every adapter's scale s")
       ->capture_default_str();
   sub->add_option("--alpha", f->alpha, "Alpha for adapters that carry none (as in audit)");
   sub->add_flag("--overwrite", f->overwrite, "Replace an earlier merge output (never an input)");

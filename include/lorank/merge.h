@@ -41,7 +41,10 @@ struct MergeOptions {
   // The dtype of merged tensors (F32, F16 or BF16); unset: the base tensor's own dtype
   // (kMergedDtypeForQuantised for a quantised one). Other tensors keep their encoding.
   std::optional<DType> dtype;
-  double scale = 1.0;      // multiplies every module's s (llama.cpp's --lora-scaled)
+  double scale = 1.0;      // multiplies every module's s
+  // One factor per adapter, multiplying its modules' s on top of `scale` (llama.cpp's
+  // --lora-scaled FILE S); empty = all 1.
+  std::vector<double> adapter_scales;
   bool overwrite = false;  // replace an earlier merge output at `out` (never an input)
   // Verify every row of every merged tensor and every byte of the copied ones when the
   // output holds at most this many bytes; above it, sampled rows and byte ranges.

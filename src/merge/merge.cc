@@ -251,6 +251,13 @@ std::string index_text(const Checkpoint& base, const MergePlan& plan,
 Result<MergeReport> merge_adapters(const Checkpoint& base, std::span<const Adapter> adapters,
                                    const fs::path& out, const MergeOptions& options) {
   if (!std::isfinite(options.scale)) return invalid_argument("--scale must be a finite number");
+  if (!options.adapter_scales.empty() && options.adapter_scales.size() != adapters.size()) {
+    return invalid_argument("--scales gives {} scale(s) for {} adapter(s)",
+                            options.adapter_scales.size(), adapters.size());
+  }
+  for (double s : options.adapter_scales) {
+    if (!std::isfinite(s)) return invalid_argument("--scales: {} is not a finite number", s);
+  }
   if (options.dtype && !(*options.dtype == DType::kF32 || *options.dtype == DType::kF16 ||
                          *options.dtype == DType::kBF16)) {
     return invalid_argument("--dtype must be F32, F16 or BF16");

@@ -65,7 +65,9 @@ Result<MergePlan> plan_merge(const Checkpoint& base, std::span<const Adapter> ad
     plan.jobs.push_back(std::move(job));
   }
   std::vector<const Adapter*> dora_owner(plan.jobs.size(), nullptr);
-  for (const Adapter& a : adapters) {
+  for (std::size_t ai = 0; ai < adapters.size(); ++ai) {
+    const Adapter& a = adapters[ai];
+    const double scale = options.scale * (options.adapter_scales.empty() ? 1.0 : options.adapter_scales[ai]);
     if (a.format == AdapterFormat::kKohya) {
       return not_supported("adapter '{}': kohya adapters name modules by flattened paths that "
                            "lorank cannot map to a base checkpoint yet; merge PEFT, GGUF or mlx "
@@ -87,7 +89,7 @@ Result<MergePlan> plan_merge(const Checkpoint& base, std::span<const Adapter> ad
       LORANK_RETURN_IF_ERROR(widen_factor_finite(a, m, Factor::kA, A));
       LORANK_RETURN_IF_ERROR(widen_factor_finite(a, m, Factor::kB, B));
       const std::size_t rows = match.rows, cols = match.cols;
-      LowRankUpdate u = update_for(m, match, options.scale, std::move(A), std::move(B));
+      LowRankUpdate u = update_for(m, match, scale, std::move(A), std::move(B));
       job.kind = TensorJob::Kind::kMerge;
       job.rows = rows;
       job.cols = cols;

@@ -120,8 +120,9 @@ def check(base, output, dtype, scale, adapters):
     w = read_model(base)
     got = read_model(output)
     updates = {}
-    for a in adapters:
-        for name, u in expected_updates(a, scale).items():
+    scales = scale if isinstance(scale, list) else [scale] * len(adapters)
+    for a, sc in zip(adapters, scales):
+        for name, u in expected_updates(a, sc).items():
             updates.setdefault(name, []).append(u)
     merged = copied = 0
     for name, entry in w.items():
@@ -313,4 +314,6 @@ if __name__ == "__main__":
         sys.exit(make(*sys.argv[2:5]))
     if sys.argv[1] == "check-gguf":
         sys.exit(check_gguf(*sys.argv[2:6], float(sys.argv[6]), sys.argv[7:]))
-    sys.exit(check(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6:]))
+    # SCALE: one number for every adapter, or one per adapter ("1.5,-0.5")
+    scale = [float(x) for x in sys.argv[5].split(",")]
+    sys.exit(check(sys.argv[2], sys.argv[3], sys.argv[4], scale if len(scale) > 1 else scale[0], sys.argv[6:]))

@@ -104,6 +104,16 @@ TEST(Merge, PeftVariantsMatchTheOracleBitForBit) {
                              (dir / "two.safetensors").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_oracle_agrees(stories, dir / "two.safetensors", "base", "1", {patterns, lora});
+  // --scales: one factor per adapter, times --scale (0.5·1.5 and 0.5·-2).
+  const auto scaled = run_lorank({"merge", stories.string(), patterns.string(), lora.string(), "-o",
+                                  (dir / "scaled.safetensors").string(), "--scales", "1.5,-2",
+                                  "--scale", "0.5"});
+  ASSERT_EQ(scaled.exit_code, 0) << scaled.err;
+  expect_oracle_agrees(stories, dir / "scaled.safetensors", "base", "0.75,-1", {patterns, lora});
+  const auto wrong = run_lorank({"merge", stories.string(), lora.string(), "-o",
+                                 (dir / "wrong.safetensors").string(), "--scales", "1,2"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_EQ(wrong.err, "lorank: error: --scales gives 2 scale(s) for 1 adapter(s)\n");
 }
 
 // The oracle reads the base's exact values from ggml's own dequantization (the shared
