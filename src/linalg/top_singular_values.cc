@@ -59,8 +59,27 @@ Status gram_times(std::size_t rows, std::size_t cols, std::size_t b, const RowBl
     gemm(false, false, to_int(cols), to_int(b), to_int(n), block.data(), to_int(cols), t.data(),
          to_int(n), z, to_int(cols), 1.0);
   }
-  for (std::size_t i = 0; i < cols * b; ++i) {
-    if (!std::isfinite(z[i])) return numerical_error("WᵀW·X has a non-finite element");
+  return Status();
+}
+
+// Z := W·Wᵀ·X for X rows×b (ld rows), two streamed passes: T = Wᵀ·X, then Z = W·T.
+Status outer_gram_times(std::size_t rows, std::size_t cols, std::size_t b,
+                        const RowBlockReader& read, const double* x, double* z,
+                        std::vector<double>& block, std::vector<double>& t) {
+  const std::size_t per = rows_per_block(cols);
+  block.resize(per * cols);
+  t.assign(cols * b, 0.0);
+  for (std::size_t row0 = 0; row0 < rows; row0 += per) {
+    const std::size_t n = std::min(per, rows - row0);
+    LORANK_RETURN_IF_ERROR(read(row0, n, block.data()));
+    gemm(false, false, to_int(cols), to_int(b), to_int(n), block.data(), to_int(cols), x + row0,
+         to_int(rows), t.data(), to_int(cols), 1.0);
+  }
+  for (std::size_t row0 = 0; row0 < rows; row0 += per) {
+    const std::size_t n = std::min(per, rows - row0);
+    LORANK_RETURN_IF_ERROR(read(row0, n, block.data()));
+    gemm(true, false, to_int(n), to_int(b), to_int(cols), block.data(), to_int(cols), t.data(),
+         to_int(cols), z + row0, to_int(rows));
   }
   return Status();
 }
@@ -90,26 +109,38 @@ Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols
   if (k == 0 || k > std::min(rows, cols) || !fits_lapack_int(rows) || !fits_lapack_int(cols)) {
     return invalid_argument("top_singular_values: k = {} for a {}x{} matrix", k, rows, cols);
   }
-  const std::size_t b = std::min(cols, k + kOversample);
-  const std::size_t by_memory = options.max_basis_bytes / (2 * sizeof(double) * cols);
-  const std::size_t cap = std::min(cols, std::max(b, by_memory));
-  std::vector<double> q(cols * cap), z(cols * cap), g(cap * cap);
+  // The basis lives in the smaller of the two spaces: WᵀW (cols) for a tall W, one pass per
+  // block; W·Wᵀ (rows) for a wide one, two passes per block but a basis that can span it all.
+  const bool wide = cols > rows;
+  const std::size_t dim = wide ? rows : cols;
+  const std::size_t b = std::min(dim, k + kOversample);
+  const std::size_t by_memory = options.max_basis_bytes / (2 * sizeof(double) * dim);
+  const std::size_t cap = std::min(dim, std::max(b, by_memory));
+  std::vector<double> q(dim * cap), z(dim * cap), g(cap * cap);
   std::vector<double> x, block, t, coeff, tau, work, eig, u(cap * cap), vt(cap * cap), qs, zs;
   std::vector<int> iwork;
-  LORANK_RETURN_IF_ERROR(random_orthonormal_frame(cols, b, rng, x));
+  LORANK_RETURN_IF_ERROR(random_orthonormal_frame(dim, b, rng, x));
   TopSingularValues result;
   std::size_t m = 0, width = b;
   while (true) {
     // Append the orthonormal block X and its image Z_x = WᵀW·X.
-    std::copy(x.begin(), x.end(), q.begin() + static_cast<std::ptrdiff_t>(m * cols));
-    double* zx = z.data() + m * cols;
-    LORANK_RETURN_IF_ERROR(gram_times(rows, cols, width, read, x.data(), zx, block, t));
-    ++result.passes;
+    std::copy(x.begin(), x.end(), q.begin() + static_cast<std::ptrdiff_t>(m * dim));
+    double* zx = z.data() + m * dim;
+    if (wide) {
+      LORANK_RETURN_IF_ERROR(outer_gram_times(rows, cols, width, read, x.data(), zx, block, t));
+      result.passes += 2;
+    } else {
+      LORANK_RETURN_IF_ERROR(gram_times(rows, cols, width, read, x.data(), zx, block, t));
+      ++result.passes;
+    }
+    for (std::size_t i = 0; i < dim * width; ++i) {
+      if (!std::isfinite(zx[i])) return numerical_error("the matrix holds NaN or Inf");
+    }
     // G's new columns Qᵀ·Z_x (m+width rows), mirrored into the new rows: G = QᵀWᵀWQ.
     const std::size_t m_new = m + width;
     coeff.resize(m_new * width);
-    gemm(true, false, to_int(m_new), to_int(width), to_int(cols), q.data(), to_int(cols), zx,
-         to_int(cols), coeff.data(), to_int(m_new));
+    gemm(true, false, to_int(m_new), to_int(width), to_int(dim), q.data(), to_int(dim), zx,
+         to_int(dim), coeff.data(), to_int(m_new));
     for (std::size_t j = 0; j < width; ++j) {
       for (std::size_t i = 0; i < m_new; ++i) g[(m + j) * cap + i] = coeff[j * m_new + i];
     }
@@ -133,17 +164,17 @@ Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols
     LORANK_RETURN_IF_ERROR(gesdd_vectors(to_int(m), to_int(m), gm.data(), to_int(m), eig.data(),
                                          u.data(), to_int(m), vt.data(), to_int(m), work, iwork));
     // Residuals of the top k Ritz pairs: Z·s_i − θ_i²·Q·s_i.
-    qs.resize(cols * k);
-    zs.resize(cols * k);
-    gemm(false, false, to_int(cols), to_int(k), to_int(m), q.data(), to_int(cols), u.data(),
-         to_int(m), qs.data(), to_int(cols));
-    gemm(false, false, to_int(cols), to_int(k), to_int(m), z.data(), to_int(cols), u.data(),
-         to_int(m), zs.data(), to_int(cols));
+    qs.resize(dim * k);
+    zs.resize(dim * k);
+    gemm(false, false, to_int(dim), to_int(k), to_int(m), q.data(), to_int(dim), u.data(),
+         to_int(m), qs.data(), to_int(dim));
+    gemm(false, false, to_int(dim), to_int(k), to_int(m), z.data(), to_int(dim), u.data(),
+         to_int(m), zs.data(), to_int(dim));
     double bound = 0.0;
     for (std::size_t i = 0; i < k; ++i) {
       double r2 = 0.0;
-      for (std::size_t l = 0; l < cols; ++l) {
-        const double r = zs[i * cols + l] - eig[i] * qs[i * cols + l];
+      for (std::size_t l = 0; l < dim; ++l) {
+        const double r = zs[i * dim + l] - eig[i] * qs[i * dim + l];
         r2 += r * r;
       }
       if (eig[i] > 0.0) bound = std::max(bound, std::sqrt(r2) / eig[i]);
@@ -158,16 +189,16 @@ Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols
     if (bound <= options.tolerance || m >= cap) return result;
     // The next block: Z_x made orthogonal to the basis (twice, then QR, then once more).
     width = std::min(b, cap - m);
-    x.assign(zx, zx + cols * width);
+    x.assign(zx, zx + dim * width);
     const double before = frobenius(x.data(), x.size());
-    project_out(cols, m, width, q.data(), x.data(), coeff);
-    project_out(cols, m, width, q.data(), x.data(), coeff);
+    project_out(dim, m, width, q.data(), x.data(), coeff);
+    project_out(dim, m, width, q.data(), x.data(), coeff);
     if (frobenius(x.data(), x.size()) <= 1e-13 * before) {
       return result;  // the basis is an invariant subspace: the Ritz values are exact
     }
-    LORANK_RETURN_IF_ERROR(orthonormalise(cols, width, x.data(), tau, work));
-    project_out(cols, m, width, q.data(), x.data(), coeff);
-    LORANK_RETURN_IF_ERROR(orthonormalise(cols, width, x.data(), tau, work));
+    LORANK_RETURN_IF_ERROR(orthonormalise(dim, width, x.data(), tau, work));
+    project_out(dim, m, width, q.data(), x.data(), coeff);
+    LORANK_RETURN_IF_ERROR(orthonormalise(dim, width, x.data(), tau, work));
   }
 }
 

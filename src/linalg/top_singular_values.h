@@ -11,7 +11,9 @@
 // eigenvector, r_i = Z·s_i − θ_i²·Q·s_i bounds the error: some eigenvalue of WᵀW lies within
 // ‖r_i‖ of θ_i² (Parlett, The Symmetric Eigenvalue Problem, Thm 4.5.1). The iteration stops
 // when ‖r_i‖ ≤ tolerance·θ_i² for every i ≤ k, so |σ − θ_i|/θ_i ≤ tolerance/2 to first order,
-// or when the basis spans the whole row space (then the values are exact up to rounding).
+// or when the basis spans the whole space (then the values are exact up to rounding). A
+// wide W (cols > rows) is done as W·Wᵀ in the rows-dimensional space instead (two passes
+// per block: Wᵀ·X, then W·(Wᵀ·X)), so the basis is always in the smaller dimension.
 #ifndef LORANK_LINALG_TOP_SINGULAR_VALUES_H_
 #define LORANK_LINALG_TOP_SINGULAR_VALUES_H_
 
