@@ -124,7 +124,6 @@ std::string audit_json(const AuditReport& r) {
   j["snap"] = r.snap;
   j["tau"] = number(r.tau);
   j["summary"] = summary_json(r.summary);
-  if (r.base) j["base"] = base_audit_json(*r.base);
   bool too_deep = false;
   Json config = io::parse_json_capped<Json>(r.suggested_config, too_deep);
   j["suggested_config"] = config.is_discarded() ? Json(nullptr) : std::move(config);
@@ -134,6 +133,7 @@ std::string audit_json(const AuditReport& r) {
   for (const AuditTensor& t : r.passthrough) {
     j["passthrough"].push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}});
   }
+  if (r.base) j["base"] = base_audit_json(*r.base);
   return io::dump_json(j) + "\n";
 }
 

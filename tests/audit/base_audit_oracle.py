@@ -3,6 +3,7 @@
 
   base_audit_oracle.py check ADAPTER BASE LORANK_JSON [--w-values FILE] [--seed S] [--tol T]
   base_audit_oracle.py make-big OUT_DIR   a base with W too big for the dense route + an adapter
+  base_audit_oracle.py make-edge STORIES OUT_DIR   an adapter with an untrained module, a NaN base
 
 `check` forms every ΔW = s·B·A densely, lays it out as its base W is stored (transposed for
 PEFT embeddings and fan_in_fan_out), and computes with np.linalg.svd of ΔW and of W:
@@ -160,9 +161,30 @@ def make_big(out_dir):
     return 0
 
 
+def make_edge(stories, out_dir):
+    """An adapter on two stories260K modules, one of them untrained (B = 0), and a copy of
+    the base whose layer-0 q_proj holds a NaN."""
+    rng = np.random.default_rng(20261205)
+    os.makedirs(os.path.join(out_dir, "adapter"), exist_ok=True)
+    lora = {}
+    for path, zero in (("model.layers.0.self_attn.q_proj", False), ("model.layers.1.self_attn.v_proj", True)):
+        o, i = mo.read_model(stories)[path + ".weight"][1]
+        lora[f"base_model.model.{path}.lora_A.weight"] = rng.normal(0, 1 / math.sqrt(i), (4, i)).astype(np.float32)
+        lora[f"base_model.model.{path}.lora_B.weight"] = (np.zeros((o, 4)) if zero else rng.normal(0, 0.02, (o, 4))).astype(np.float32)
+    write_st(os.path.join(out_dir, "adapter", "adapter_model.safetensors"), lora)
+    cfg = {"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj"]}
+    json.dump(cfg, open(os.path.join(out_dir, "adapter", "adapter_config.json"), "w"))
+    base = {name: mo.values(e).astype(np.float32) for name, e in mo.read_model(stories).items()}
+    base["model.layers.0.self_attn.q_proj.weight"][3, 5] = np.nan
+    write_st(os.path.join(out_dir, "base-nan.safetensors"), base)
+    return 0
+
+
 def main(argv):
     if argv[0] == "make-big":
         return make_big(argv[1])
+    if argv[0] == "make-edge":
+        return make_edge(argv[1], argv[2])
     opts = {"--w-values": None, "--seed": "0", "--tol": "1e-9"}
     pos = []
     it = iter(argv[1:])

@@ -188,6 +188,30 @@ TEST(BaseAudit, MismatchesAndKohyaAreOneLineErrors) {
       << r.err;
 }
 
+TEST(BaseAudit, UntrainedModuleHasNullsAndNanInWIsAnError) {
+  TempDir dir;
+  const fs::path stories = shared_path("models/stories260K/model.safetensors");
+  const auto made = run_command({"/usr/bin/python3", kOracle, "make-edge", stories.string(), dir.path().string()});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const nlohmann::json j = audit_matches_oracle(dir, dir / "adapter", stories);
+  ASSERT_EQ(j["modules"].size(), 2u);
+  const nlohmann::json& untrained = j["modules"][1]["base"];
+  EXPECT_EQ(untrained["directions"], 0);
+  EXPECT_GT(untrained["weight_norm"].get<double>(), 0.0);
+  EXPECT_EQ(untrained["relative_change"], 0.0);
+  for (const char* k : {"projection_delta", "projection_w_top", "projection_random", "amplification"}) {
+    EXPECT_TRUE(untrained[k].is_null()) << k;
+  }
+  EXPECT_EQ(j["base"]["compared"], 1);
+  const auto table = run_lorank({"audit", (dir / "adapter").string(), "--base", stories.string()});
+  EXPECT_NE(table.out.find("(1 without directions)"), std::string::npos) << table.out;
+  const auto r = run_lorank({"audit", (dir / "adapter").string(), "--base", (dir / "base-nan.safetensors").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "lorank: error: module 'base_model.model.model.layers.0.self_attn.q_proj': base "
+                   "tensor 'model.layers.0.self_attn.q_proj.weight' holds NaN or Inf\n");
+}
+
 TEST(BaseAudit, UsageErrors) {
   const std::string peft = shared_path("models/stories260K-lora-r8").string();
   auto r = run_lorank({"audit", peft, "--base-seed", "3"});
