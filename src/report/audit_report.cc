@@ -15,6 +15,13 @@ using Json = nlohmann::ordered_json;
 // JSON has no inf/NaN; nlohmann writes them as null, made explicit here.
 Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
+// A list of numbers (null for a non-finite one).
+Json numbers(const std::vector<double>& values) {
+  Json a = Json::array();
+  for (double v : values) a.push_back(number(v));
+  return a;
+}
+
 Json metrics_json(const SpectrumMetrics& m) {
   return {{"untrained", m.untrained},
           {"sigma1", number(m.sigma1)},
@@ -52,8 +59,6 @@ Json summary_json(const AuditSummary& s) {
 // The "base" object of a module (docs/base-audit.md): the six §7.3 names, then how W was
 // found and how σ(W) was computed.
 Json base_json(const BaseComparison& c) {
-  Json sv = Json::array();
-  for (double v : c.w_singular_values) sv.push_back(number(v));
   return {{"weight_norm", number(c.weight_norm)},
           {"relative_change", number(c.relative_change)},
           {"projection_delta", number(c.projection_delta)},
@@ -65,7 +70,7 @@ Json base_json(const BaseComparison& c) {
           {"tensor", c.tensor},
           {"tensor_type", c.tensor_type},
           {"transposed", c.transposed},
-          {"w_singular_values", std::move(sv)},
+          {"w_singular_values", numbers(c.w_singular_values)},
           {"w_svd", {{"method", w_svd_route_name(c.w_svd)},
                      {"passes", c.w_passes},
                      {"relative_error_bound", number(c.w_relative_error_bound)}}}};
@@ -87,8 +92,6 @@ Json base_audit_json(const BaseAudit& b) {
 }
 
 Json module_json(const AuditModule& m) {
-  Json sv = Json::array();
-  for (double v : m.singular_values) sv.push_back(number(v));
   Json j = {{"name", m.name},
           {"short_name", m.short_name},
           {"layer", m.layer},
@@ -102,7 +105,7 @@ Json module_json(const AuditModule& m) {
           {"scale_rule", m.scale_rule},
           {"dtype", m.dtype},
           {"dora", m.dora},
-          {"singular_values", std::move(sv)},
+          {"singular_values", numbers(m.singular_values)},
           {"metrics", metrics_json(m.metrics)},
           {"rule_rank", m.rule_rank},
           {"recommended_rank", m.recommended_rank},
