@@ -30,8 +30,8 @@ SIX = ["weight_norm", "relative_change", "projection_delta", "projection_w_top",
 
 def read_base(path):
     """name -> float64 array of a safetensors file / sharded folder, or a float GGUF."""
-    if path.endswith(".gguf"):
-        tensors, _ = ro.read_gguf(path)
+    if path.endswith(".gguf") or path.endswith(".bin"):
+        tensors, _ = (ro.read_gguf if path.endswith(".gguf") else ro.read_torch_bin)(path)
         return {t.name: t.f64() for t in tensors}
     return {name: mo.values(e) for name, e in mo.read_model(path).items()}
 
@@ -162,8 +162,8 @@ def make_big(out_dir):
 
 
 def make_edge(stories, out_dir):
-    """An adapter on two stories260K modules, one of them untrained (B = 0), and a copy of
-    the base whose layer-0 q_proj holds a NaN."""
+    """An adapter on two stories260K modules, one of them untrained (B = 0), their two W as a
+    PyTorch state dict (base.bin), and a copy of the base whose layer-0 q_proj holds a NaN."""
     rng = np.random.default_rng(20261205)
     os.makedirs(os.path.join(out_dir, "adapter"), exist_ok=True)
     lora = {}
@@ -175,9 +175,40 @@ def make_edge(stories, out_dir):
     cfg = {"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj"]}
     json.dump(cfg, open(os.path.join(out_dir, "adapter", "adapter_config.json"), "w"))
     base = {name: mo.values(e).astype(np.float32) for name, e in mo.read_model(stories).items()}
+    # The same two modules as an mlx_lm adapter (lora_a [in, r], lora_b [r, out], scale 2).
+    os.makedirs(os.path.join(out_dir, "mlx"), exist_ok=True)
+    write_st(os.path.join(out_dir, "mlx", "adapters.safetensors"), {
+        n[len("base_model.model."):].replace(".lora_A.weight", ".lora_a").replace(".lora_B.weight", ".lora_b")
+        if n.startswith("base_model.model.") else n: t.T.copy() for n, t in lora.items()})
+    json.dump({"lora_parameters": {"rank": 4, "scale": 2.0, "dropout": 0.0}, "fine_tune_type": "lora"},
+              open(os.path.join(out_dir, "mlx", "adapter_config.json"), "w"))
+    write_torch_bin(os.path.join(out_dir, "base.bin"), {n: base[n] for n in (
+        "model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.v_proj.weight")})
     base["model.layers.0.self_attn.q_proj.weight"][3, 5] = np.nan
     write_st(os.path.join(out_dir, "base-nan.safetensors"), base)
     return 0
+
+
+def write_torch_bin(path, tensors):
+    """A torch.save-like state dict of F32 tensors, by tests/io/torch_fixture.py's writer."""
+    import collections, io, zipfile
+    sys.path.insert(0, os.path.join(HERE, "..", "io"))
+    import torch_fixture as tf
+    state, storages = collections.OrderedDict(), []
+    for key, (name, v) in enumerate(tensors.items()):
+        st = tf.Storage(str(key), tf.torch.FloatStorage, v.astype("<f4").tobytes(), 4)
+        storages.append(st)
+        state[name] = tf.Tensor(st, 0, list(v.shape), [v.shape[1], 1])
+    buf = io.BytesIO()
+    tf.Pickler(buf, protocol=2).dump(state)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
+        def put(name, data):
+            z.writestr(zipfile.ZipInfo("archive/" + name, date_time=(2020, 1, 1, 0, 0, 0)), data)
+        put("data.pkl", buf.getvalue())
+        put("byteorder", b"little")
+        for st in storages:
+            put("data/" + st.key, st.raw)
+        put("version", b"3\n")
 
 
 def main(argv):

@@ -188,7 +188,7 @@ TEST(BaseAudit, MismatchesAndKohyaAreOneLineErrors) {
       << r.err;
 }
 
-TEST(BaseAudit, UntrainedModuleHasNullsAndNanInWIsAnError) {
+TEST(BaseAudit, UntrainedModulePytorchBaseMlxAdapterAndNanInW) {
   TempDir dir;
   const fs::path stories = shared_path("models/stories260K/model.safetensors");
   const auto made = run_command({"/usr/bin/python3", kOracle, "make-edge", stories.string(), dir.path().string()});
@@ -203,6 +203,11 @@ TEST(BaseAudit, UntrainedModuleHasNullsAndNanInWIsAnError) {
     EXPECT_TRUE(untrained[k].is_null()) << k;
   }
   EXPECT_EQ(j["base"]["compared"], 1);
+  const nlohmann::json bin = audit_matches_oracle(dir, dir / "adapter", dir / "base.bin");
+  EXPECT_EQ(bin["base"]["format"], "pytorch");
+  const nlohmann::json mlx = audit_matches_oracle(dir, dir / "mlx", stories);  // mlx_lm layout
+  EXPECT_EQ(mlx["adapter"]["format"], "mlx");
+  EXPECT_EQ(mlx["base"]["compared"], 1);
   const auto table = run_lorank({"audit", (dir / "adapter").string(), "--base", stories.string()});
   EXPECT_NE(table.out.find("(1 without directions)"), std::string::npos) << table.out;
   const auto r = run_lorank({"audit", (dir / "adapter").string(), "--base", (dir / "base-nan.safetensors").string()});
