@@ -92,7 +92,7 @@ int run(const AuditFlags& flags) {
   audit_options.base_seed = flags.base_seed;
   audit_options.w_svd = *w_svd;
   // Drawn only on a terminal and only if the audit takes a while (text_chart.h).
-  ProgressBar bar(stderr, "audit", adapter->modules.size());
+  ProgressBar bar(stderr, "audit", adapter->modules.size() * (base ? 2 : 1));
   audit_options.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };
   Result<AuditReport> report = run_audit(*adapter, audit_options);
   bar.finish();

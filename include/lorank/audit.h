@@ -142,7 +142,9 @@ struct AuditOptions {
   Snap snap = Snap::kNone;
   double tau = 1e-2;     // for SpectrumMetrics::threshold_rank, 0 < tau <= 1
   unsigned threads = 0;  // for module_spectra; 0 = one per core
-  std::function<void(std::size_t, std::size_t)> progress;  // see SpectraOptions::progress
+  // See SpectraOptions::progress; with `base`, the comparison continues the count to
+  // (2·modules, 2·modules) after the spectra's (modules, modules).
+  std::function<void(std::size_t, std::size_t)> progress;
   // The base model: compare every module's ΔW with its W (Hu et al. §7.3). Not owned; must
   // outlive run_audit. Kohya adapters are refused (kNotSupported: no name mapping).
   const Checkpoint* base = nullptr;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 
 #include "adapter/base_tensor.h"
 #include "adapter/module_order.h"
@@ -231,6 +232,8 @@ Result<std::vector<BaseComparison>> compare_with_base(
   std::vector<BaseComparison> out(n);
   std::vector<Status> failures(n);
   const std::vector<std::size_t> order = largest_modules_first(adapter.modules);
+  std::mutex progress_mutex;
+  std::size_t done = 0;
   // Modules in parallel, one BLAS thread each (as module_spectra).
   const linalg::BlasThreadsGuard single_blas(1);
   parallel_for(n, options.threads, [&](std::size_t job) {
@@ -240,6 +243,10 @@ Result<std::vector<BaseComparison>> compare_with_base(
       out[i] = std::move(*c);
     } else {
       failures[i] = c.error();
+    }
+    if (options.progress) {  // after the spectra's n steps: n + done of 2n
+      const std::lock_guard<std::mutex> lock(progress_mutex);
+      options.progress(n + ++done, 2 * n);
     }
   });
   for (Status& s : failures) LORANK_RETURN_IF_ERROR(std::move(s));
