@@ -66,7 +66,10 @@ std::string render_header(const AuditReport& report, const std::vector<TypeGroup
   };
   out += "<div class=\"chips\">" + chip("format", report.format) +
          chip("container", report.container) + chip("rule", report.rule) +
-         chip("snap", report.snap) + "</div></header>\n";
+         chip("snap", report.snap) +
+         (report.base ? chip("base", std::filesystem::path(report.base->path).filename().string())
+                      : std::string()) +
+         "</div></header>\n";
 
   out += "<nav class=\"toc noprint\"><a href=\"#summary\">Summary</a><a href=\"#spectra\">"
          "Spectra</a><a href=\"#heatmap\">Rank heatmap</a><a href=\"#energy\">Energy</a>"
