@@ -102,8 +102,13 @@ linalg::RowBlockReader w_reader(const Checkpoint& base, const BaseTensorMatch& m
                                 const LoraModule& m) {
   const std::uint64_t per_row = match.cols / std::max<std::uint64_t>(match.tensor->row_length(), 1);
   return [&base, &match, &m, per_row](std::size_t row0, std::size_t n, double* dst) {
-    return base.read_rows(*match.tensor, row0 * per_row, std::span<double>(dst, n * match.cols))
-        .with_context(fmt::format("module '{}'", m.name));
+    LORANK_RETURN_IF_ERROR(
+        base.read_rows(*match.tensor, row0 * per_row, std::span<double>(dst, n * match.cols))
+            .with_context(fmt::format("module '{}'", m.name)));
+    // After each whole pass the mapped pages go: a Krylov run keeps at most one pass of W
+    // resident (the page cache still holds it for the next pass).
+    if (row0 + n == match.rows) base.release_pages(*match.tensor);
+    return Status();
   };
 }
 

@@ -117,7 +117,7 @@ Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols
   const std::size_t by_memory = options.max_basis_bytes / (2 * sizeof(double) * dim);
   const std::size_t cap = std::min(dim, std::max(b, by_memory));
   std::vector<double> q(dim * cap), z(dim * cap), g(cap * cap);
-  std::vector<double> x, block, t, coeff, tau, work, eig, u(cap * cap), vt(cap * cap), qs, zs;
+  std::vector<double> x, block, t, coeff, tau, work, eig, gm, u, vt, qs, zs;
   std::vector<int> iwork;
   LORANK_RETURN_IF_ERROR(random_orthonormal_frame(dim, b, rng, x));
   TopSingularValues result;
@@ -155,7 +155,9 @@ Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols
     }
     m = m_new;
     // Rayleigh–Ritz: G is symmetric positive semi-definite, so its SVD is its eigensystem.
-    std::vector<double> gm(m * m);
+    gm.resize(m * m);
+    u.resize(m * m);
+    vt.resize(m * m);
     for (std::size_t j = 0; j < m; ++j) {
       std::copy_n(g.begin() + static_cast<std::ptrdiff_t>(j * cap), m,
                   gm.begin() + static_cast<std::ptrdiff_t>(j * m));
