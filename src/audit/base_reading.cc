@@ -91,7 +91,7 @@ BaseAudit summarise_base(const std::vector<AuditModule>& modules, const Checkpoi
     return b;
   }
   b.reading.push_back(fmt::format(
-      "{} module(s) compared with their base weights{}; the median update is {:.3g} of ‖W‖_F.",
+      "{} module(s) compared with their base weights{}; the median ‖ΔW‖_F/‖W‖_F is {:.3g}.",
       b.compared, without ? fmt::format(" ({} without directions)", without) : "",
       b.median_relative_change));
   b.reading.push_back(fmt::format(

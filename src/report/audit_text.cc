@@ -199,7 +199,14 @@ std::string audit_csv(const AuditReport& r) {
   std::string out =
       "name,short_name,layer,type,kind,rank,out,in,scale,sigma1,frobenius,threshold_rank,"
       "energy_rank_90,energy_rank_95,energy_rank_99,entropy_rank,stable_rank,gap_index,"
-      "gap_ratio,untrained,rule_rank,recommended_rank,config_rank\n";
+      "gap_ratio,untrained,rule_rank,recommended_rank,config_rank";
+  // With --base, the six §7.3 numbers follow (empty where undefined).
+  constexpr const char* kBaseColumns[] = {"weight_norm", "relative_change", "projection_delta",
+                                          "projection_w_top", "projection_random", "amplification"};
+  if (r.base) {
+    for (const char* c : kBaseColumns) out += fmt::format(",{}", c);
+  }
+  out += "\n";
   for (const AuditModule& m : r.modules) {
     const SpectrumMetrics& x = m.metrics;
     out += fmt::format("{},{},{},{},{},{},{},{},{:.17g},{:.17g},{:.17g},{},{},{},{},{:.17g},{:.17g},{},{:.17g},{},{},{},{}\n",
@@ -208,6 +215,15 @@ std::string audit_csv(const AuditReport& r) {
                        x.threshold_rank, x.energy_rank_90, x.energy_rank_95, x.energy_rank_99,
                        x.entropy_rank, x.stable_rank, x.gap_index, x.gap_ratio,
                        x.untrained ? "true" : "false", m.rule_rank, m.recommended_rank, m.config_rank);
+    if (m.base) {
+      const BaseComparison& c = *m.base;
+      out.pop_back();  // the row's newline
+      for (double v : {c.weight_norm, c.relative_change, c.projection_delta, c.projection_w_top,
+                       c.projection_random, c.amplification}) {
+        out += std::isfinite(v) ? fmt::format(",{:.17g}", v) : std::string(",");
+      }
+      out += "\n";
+    }
   }
   return out;
 }

@@ -159,6 +159,25 @@ TEST(BaseAudit, TableAndHtmlShowTheComparisonAndTheReading) {
   EXPECT_NE(html.find("update directions unrelated to W"), std::string::npos);
 }
 
+TEST(BaseAudit, CsvCarriesTheSixColumnsWithEmptyCellsWhereUndefined) {
+  TempDir dir;
+  const fs::path stories = shared_path("models/stories260K/model.safetensors");
+  ASSERT_EQ(run_command({"/usr/bin/python3", kOracle, "make-edge", stories.string(), dir.path().string()}).exit_code, 0);
+  const auto r = run_lorank({"audit", (dir / "adapter").string(), "--base", stories.string(), "--csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string header = r.out.substr(0, r.out.find('\n'));
+  EXPECT_TRUE(header.ends_with(",config_rank,weight_norm,relative_change,projection_delta,"
+                               "projection_w_top,projection_random,amplification"))
+      << header;
+  // The untrained v_proj: ‖W‖_F, a zero change, then four empty cells.
+  const std::size_t row = r.out.find("base_model.model.model.layers.1.self_attn.v_proj,");
+  ASSERT_NE(row, std::string::npos) << r.out;
+  const std::string line = r.out.substr(row, r.out.find('\n', row) - row);
+  EXPECT_TRUE(line.ends_with(",0,,,,")) << line;
+  const auto plain = run_lorank({"audit", (dir / "adapter").string(), "--csv"});
+  EXPECT_TRUE(plain.out.substr(0, plain.out.find('\n')).ends_with(",config_rank"));
+}
+
 TEST(BaseAudit, MismatchesAndKohyaAreOneLineErrors) {
   const std::string tiny = shared_path("models/llama2-tiny-random/llama-2-tiny-random.gguf").string();
   const std::string gguf_lora = shared_path("models/stories260K-lora-gguf/adapter.gguf").string();
