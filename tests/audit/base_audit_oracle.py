@@ -191,7 +191,7 @@ def make_edge(stories, out_dir):
 
 def write_torch_bin(path, tensors):
     """A torch.save-like state dict of F32 tensors, by tests/io/torch_fixture.py's writer."""
-    import collections, io, zipfile
+    import collections
     sys.path.insert(0, os.path.join(HERE, "..", "io"))
     import torch_fixture as tf
     state, storages = collections.OrderedDict(), []
@@ -199,16 +199,7 @@ def write_torch_bin(path, tensors):
         st = tf.Storage(str(key), tf.torch.FloatStorage, v.astype("<f4").tobytes(), 4)
         storages.append(st)
         state[name] = tf.Tensor(st, 0, list(v.shape), [v.shape[1], 1])
-    buf = io.BytesIO()
-    tf.Pickler(buf, protocol=2).dump(state)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as z:
-        def put(name, data):
-            z.writestr(zipfile.ZipInfo("archive/" + name, date_time=(2020, 1, 1, 0, 0, 0)), data)
-        put("data.pkl", buf.getvalue())
-        put("byteorder", b"little")
-        for st in storages:
-            put("data/" + st.key, st.raw)
-        put("version", b"3\n")
+    tf.write_archive(path, state, storages)
 
 
 def main(argv):
