@@ -2,6 +2,7 @@
 #include <fmt/core.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -13,6 +14,7 @@
 #include "lorank/adapter.h"
 #include "lorank/audit.h"
 #include "lorank/audit_report.h"
+#include "lorank/checkpoint.h"
 #include "lorank/files.h"
 #include "lorank/html_report.h"
 #include "lorank/text_chart.h"
@@ -39,7 +41,20 @@ struct AuditFlags {
   std::string html;
   bool html_given = false;  // --html was on the command line (perhaps as "")
   bool overwrite = false;
+  std::string base;       // --base: the base model (file or folder)
+  bool base_given = false;
+  std::uint32_t base_seed = 0;
+  bool base_seed_given = false;
+  std::string w_svd = "auto";
+  bool w_svd_given = false;
 };
+
+Result<WSvdRoute> parse_w_svd(const std::string& text) {
+  for (WSvdRoute r : {WSvdRoute::kAuto, WSvdRoute::kDense, WSvdRoute::kKrylov}) {
+    if (text == w_svd_route_name(r)) return r;
+  }
+  return invalid_argument("--w-svd must be auto, dense or krylov, got '{}'", text);
+}
 
 int run(const AuditFlags& flags) {
   if (flags.json && flags.csv) return usage_error("--json and --csv are exclusive");
@@ -52,17 +67,32 @@ int run(const AuditFlags& flags) {
   }
   if (flags.html_given && flags.html.empty()) return usage_error("--html needs a file name, got ''");
   if (flags.overwrite && flags.html.empty()) return usage_error("--overwrite is for --html FILE");
+  if (flags.base_given && flags.base.empty()) return usage_error("--base needs a path, got ''");
+  if (!flags.base_given && (flags.base_seed_given || flags.w_svd_given)) {
+    return usage_error(fmt::format("{} is for --base BASE", flags.base_seed_given ? "--base-seed" : "--w-svd"));
+  }
+  Result<WSvdRoute> w_svd = parse_w_svd(flags.w_svd);
+  if (!w_svd) return usage_error(w_svd.error().message());
   AdapterOptions options;
   options.alpha = flags.alpha;
   Result<Adapter> adapter = open_adapter(flags.path, options);
   if (!adapter) return report_failure(adapter.error());
+  std::optional<Checkpoint> base;
+  if (flags.base_given) {
+    Result<Checkpoint> opened = Checkpoint::open(flags.base);
+    if (!opened) return report_failure(opened.error());
+    base.emplace(std::move(*opened));
+  }
   AuditOptions audit_options;
   audit_options.rule = *rule;
   audit_options.snap = *snap;
   audit_options.tau = flags.tau;
   audit_options.threads = flags.threads;
+  audit_options.base = base ? &*base : nullptr;
+  audit_options.base_seed = flags.base_seed;
+  audit_options.w_svd = *w_svd;
   // Drawn only on a terminal and only if the audit takes a while (text_chart.h).
-  ProgressBar bar(stderr, "audit", adapter->modules.size());
+  ProgressBar bar(stderr, "audit", adapter->modules.size() * (base ? 2 : 1));
   audit_options.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };
   Result<AuditReport> report = run_audit(*adapter, audit_options);
   bar.finish();
@@ -118,8 +148,23 @@ void register_audit(CLI::App& app, CommandRegistry& registry) {
                   "Also write a self-contained HTML report (spectra, heatmap, energy curves, "
                   "config) to this file");
   sub->add_flag("--overwrite", flags->overwrite, "Replace an existing --html file (an HTML report only)");
-  registry.add(sub, [flags, html = sub->get_option("--html")] {
+  sub->add_option("--base", flags->base,
+                  "Base model (safetensors file or sharded folder, GGUF model, PyTorch .bin): "
+                  "compare every module's update with its W (Hu et al. 2022 sec. 7.3; "
+                  "docs/base-audit.md)");
+  sub->add_option("--base-seed", flags->base_seed,
+                  "Seed of --base's random subspaces (0..4294967295)")
+      ->capture_default_str();
+  sub->add_option("--w-svd", flags->w_svd,
+                  "How --base computes W's top singular values: auto (dense up to 2^20 "
+                  "elements) | dense | krylov")
+      ->capture_default_str();
+  registry.add(sub, [flags, html = sub->get_option("--html"), base = sub->get_option("--base"),
+                     seed = sub->get_option("--base-seed"), w_svd = sub->get_option("--w-svd")] {
     flags->html_given = html->count() > 0;
+    flags->base_given = base->count() > 0;
+    flags->base_seed_given = seed->count() > 0;
+    flags->w_svd_given = w_svd->count() > 0;
     return run(*flags);
   });
 }

@@ -5,15 +5,71 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lorank/adapter.h"
+#include "lorank/checkpoint.h"
 #include "lorank/rank.h"
 #include "lorank/status.h"
 
 namespace lorank {
+
+// How σ(W) was computed for projection_w_top (docs/base-audit.md).
+enum class WSvdRoute {
+  kAuto,    // dense for W with at most AuditOptions::dense_w_svd_max_elements elements
+  kDense,   // LAPACK dgesdd of the whole W in double
+  kKrylov,  // block Lanczos on WᵀW, W streamed a block of rows at a time
+};
+std::string_view w_svd_route_name(WSvdRoute route);  // "auto", "dense", "krylov"
+
+// NaN in a BaseComparison number means "undefined" (null in JSON, "—" in tables).
+inline constexpr double kUndefined = std::numeric_limits<double>::quiet_NaN();
+
+// One module's update ΔW = s·B·A against its base weight W (Hu et al. 2022, §7.3), with
+// everything in W's own layout (ΔW transposed when the module's W is stored [in, out]).
+// U, V are ΔW's top-k singular vectors, k = `directions` (its numerical rank, ≤ r).
+struct BaseComparison {
+  std::string tensor;       // the base tensor's name
+  std::string tensor_type;  // its encoding, e.g. "BF16", "Q4_0"
+  bool transposed = false;  // W's rows are the columns of B·A (BaseTensorMatch::transposed)
+  std::size_t rows = 0, cols = 0;  // W as a matrix
+  std::size_t directions = 0;      // k: σ_i(ΔW) above rounding level
+  double weight_norm = 0.0;        // ‖W‖_F
+  double delta_norm = 0.0;         // ‖ΔW‖_F = √Σσ_i(ΔW)²
+  double relative_change = kUndefined;    // ‖ΔW‖_F / ‖W‖_F
+  double projection_delta = kUndefined;   // ‖Uᵀ·W·V‖_F
+  double projection_w_top = kUndefined;   // ‖U_Wᵀ·W·V_W‖_F = √Σ_{i≤k} σ_i(W)²
+  double projection_random = kUndefined;  // ‖U_rᵀ·W·V_r‖_F, random orthonormal k-frames
+  double amplification = kUndefined;      // ‖ΔW‖_F / projection_delta
+  std::vector<double> w_singular_values;  // σ_1..σ_k of W, descending
+  WSvdRoute w_svd = WSvdRoute::kDense;    // the route taken (never kAuto)
+  std::size_t w_passes = 0;               // Krylov: streamed passes over W (dense: 1)
+  // A bound on max_i |σ_i − σ̂_i| / σ̂_i for the computed σ̂_i(W) (0 for dense: LAPACK's
+  // backward error only). Krylov: half the largest relative Ritz residual.
+  double w_relative_error_bound = 0.0;
+};
+
+// The audit's base-model part as a whole: where W came from and the reading.
+struct BaseAudit {
+  std::string path;    // as given to --base
+  std::string format;  // checkpoint_format_name
+  std::uint64_t seed = 0;  // of the random subspaces and Krylov start blocks
+  std::size_t compared = 0;     // modules with k ≥ 1 (the others have no directions)
+  // Medians over compared modules (NaN when none).
+  double median_relative_change = kUndefined;
+  double median_amplification = kUndefined;
+  double median_delta_over_top = kUndefined;     // projection_delta / projection_w_top
+  double median_delta_over_random = kUndefined;  // projection_delta / projection_random
+  // How many compared modules fall in each class (docs/base-audit.md, "Reading").
+  std::size_t emphasised = 0;    // projection_delta ≥ ½·projection_w_top
+  std::size_t unemphasised = 0;  // between: more than chance, far below W's top
+  std::size_t unrelated = 0;     // projection_delta ≤ 2·projection_random
+  std::vector<std::string> reading;  // sentences computed from the numbers above
+};
 
 struct AuditModule {
   std::string name;         // as in the file (PEFT key prefix, kohya name, GGUF base tensor)
@@ -33,6 +89,7 @@ struct AuditModule {
   // The rank the suggested config gives this module: recommended_rank, or 1 for an
   // untrained module (PEFT needs r >= 1; see docs/metrics.md, "Untrained modules").
   int config_rank = 0;
+  std::optional<BaseComparison> base;  // with AuditOptions::base only
 };
 
 struct AuditSummary {
@@ -77,6 +134,7 @@ struct AuditReport {
   // common recommended rank), lora_alpha and alpha_pattern keeping every module's current
   // scale, rank_pattern for the others, with ^-anchored full module names.
   std::string suggested_config;
+  std::optional<BaseAudit> base;  // with AuditOptions::base only
 };
 
 struct AuditOptions {
@@ -84,12 +142,22 @@ struct AuditOptions {
   Snap snap = Snap::kNone;
   double tau = 1e-2;     // for SpectrumMetrics::threshold_rank, 0 < tau <= 1
   unsigned threads = 0;  // for module_spectra; 0 = one per core
-  std::function<void(std::size_t, std::size_t)> progress;  // see SpectraOptions::progress
+  // See SpectraOptions::progress; with `base`, the comparison continues the count to
+  // (2·modules, 2·modules) after the spectra's (modules, modules).
+  std::function<void(std::size_t, std::size_t)> progress;
+  // The base model: compare every module's ΔW with its W (Hu et al. §7.3). Not owned; must
+  // outlive run_audit. Kohya adapters are refused (kNotSupported: no name mapping).
+  const Checkpoint* base = nullptr;
+  std::uint64_t base_seed = 0;  // random subspaces and Krylov start blocks
+  WSvdRoute w_svd = WSvdRoute::kAuto;
+  std::uint64_t dense_w_svd_max_elements = std::uint64_t{1} << 20;  // kAuto's threshold
 };
 
 // The whole audit: module_spectra, then per module the metrics, names, the rule's rank and
 // the snapped recommended rank; the summary; the suggested config. kInvalidArgument for a
 // tau outside (0, 1]; module_spectra's errors (kNumerical for NaN/Inf factors) otherwise.
+// With options.base, also find_base_tensor's one-line errors (a missing base tensor, a
+// shape that disagrees) and the checkpoint's read errors, naming the module.
 Result<AuditReport> run_audit(const Adapter& adapter, const AuditOptions& options = {});
 
 // The PEFT LoraConfig advice for `modules` (with recommended and config ranks filled in):

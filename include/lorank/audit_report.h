@@ -25,7 +25,9 @@ std::string audit_table(const AuditReport& report);
 
 // One CSV row per module (RFC 4180 quoting): name, short_name, layer, type, kind, rank, out,
 // in, scale, sigma1, frobenius, threshold_rank, energy_rank_90/95/99, entropy_rank,
-// stable_rank, gap_index, gap_ratio, untrained, rule_rank, recommended_rank, config_rank.
+// stable_rank, gap_index, gap_ratio, untrained, rule_rank, recommended_rank, config_rank,
+// and with a base comparison weight_norm, relative_change, projection_delta,
+// projection_w_top, projection_random, amplification (empty cells where undefined).
 std::string audit_csv(const AuditReport& report);
 
 }  // namespace lorank

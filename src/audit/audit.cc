@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "audit/base_projection.h"
 #include "lorank/module_names.h"
 #include "lorank/spectra.h"
 
@@ -81,6 +82,11 @@ Result<AuditReport> run_audit(const Adapter& adapter, const AuditOptions& option
                           adapter.modules.size());
   }
 
+  std::vector<BaseComparison> base;
+  if (options.base != nullptr) {
+    LORANK_ASSIGN_OR_RETURN(base, audit_internal::compare_with_base(adapter, spectra, options));
+  }
+
   AuditReport report;
   report.path = adapter.weights_path.string();
   report.format = std::string(format_name(adapter.format));
@@ -118,6 +124,7 @@ Result<AuditReport> run_audit(const Adapter& adapter, const AuditOptions& option
     m.rule_rank = options.rule.apply(m.singular_values, max_rank, lm.scale);
     m.recommended_rank = snap_rank(m.rule_rank, options.snap, max_rank);
     m.config_rank = m.metrics.untrained && max_rank > 0 ? 1 : m.recommended_rank;
+    if (!base.empty()) m.base = std::move(base[i]);
     report.modules.push_back(std::move(m));
   }
   for (const TensorView& t : adapter.passthrough) {
@@ -133,6 +140,9 @@ Result<AuditReport> run_audit(const Adapter& adapter, const AuditOptions& option
   sorted.reserve(report.modules.size());
   for (std::size_t i : natural_order(names)) sorted.push_back(std::move(report.modules[i]));
   report.modules = std::move(sorted);
+  if (options.base != nullptr) {
+    report.base = audit_internal::summarise_base(report.modules, *options.base, options.base_seed);
+  }
   return report;
 }
 

@@ -43,9 +43,9 @@ Status gesdd_vectors(int m, int n, double* a, int lda, double* s, double* u, int
 }
 
 void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const double* a, int lda,
-          const double* b, int ldb, double* c, int ldc) {
+          const double* b, int ldb, double* c, int ldc, double beta) {
   cblas_dgemm(CblasColMajor, transpose_a ? CblasTrans : CblasNoTrans,
-              transpose_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc);
+              transpose_b ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
 }
 
 }  // namespace lorank::linalg

@@ -26,9 +26,10 @@ Status orgqr(int m, int n, int k, double* a, int lda, const double* tau,
 Status gesdd_vectors(int m, int n, double* a, int lda, double* s, double* u, int ldu,
                      double* vt, int ldvt, std::vector<double>& work, std::vector<int>& iwork);
 
-// C := op(A)·op(B) (BLAS dgemm, α = 1, β = 0), C m×n with ld `ldc`; op(A) is m×k, op(B) k×n.
+// C := op(A)·op(B) + β·C (BLAS dgemm, α = 1), C m×n with ld `ldc`; op(A) is m×k, op(B)
+// k×n. β = 0 (the default) overwrites C; β = 1 accumulates into it.
 void gemm(bool transpose_a, bool transpose_b, int m, int n, int k, const double* a, int lda,
-          const double* b, int ldb, double* c, int ldc);
+          const double* b, int ldb, double* c, int ldc, double beta = 0.0);
 
 }  // namespace lorank::linalg
 

@@ -15,6 +15,13 @@ using Json = nlohmann::ordered_json;
 // JSON has no inf/NaN; nlohmann writes them as null, made explicit here.
 Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
+// A list of numbers (null for a non-finite one).
+Json numbers(const std::vector<double>& values) {
+  Json a = Json::array();
+  for (double v : values) a.push_back(number(v));
+  return a;
+}
+
 Json metrics_json(const SpectrumMetrics& m) {
   return {{"untrained", m.untrained},
           {"sigma1", number(m.sigma1)},
@@ -49,10 +56,43 @@ Json summary_json(const AuditSummary& s) {
           {"recommended_rank_counts", std::move(counts)}};
 }
 
+// The "base" object of a module (docs/base-audit.md): the six §7.3 names, then how W was
+// found and how σ(W) was computed.
+Json base_json(const BaseComparison& c) {
+  return {{"weight_norm", number(c.weight_norm)},
+          {"relative_change", number(c.relative_change)},
+          {"projection_delta", number(c.projection_delta)},
+          {"projection_w_top", number(c.projection_w_top)},
+          {"projection_random", number(c.projection_random)},
+          {"amplification", number(c.amplification)},
+          {"delta_norm", number(c.delta_norm)},
+          {"directions", c.directions},
+          {"tensor", c.tensor},
+          {"tensor_type", c.tensor_type},
+          {"transposed", c.transposed},
+          {"w_singular_values", numbers(c.w_singular_values)},
+          {"w_svd", {{"method", w_svd_route_name(c.w_svd)},
+                     {"passes", c.w_passes},
+                     {"relative_error_bound", number(c.w_relative_error_bound)}}}};
+}
+
+Json base_audit_json(const BaseAudit& b) {
+  return {{"path", b.path},
+          {"format", b.format},
+          {"seed", b.seed},
+          {"compared", b.compared},
+          {"median_relative_change", number(b.median_relative_change)},
+          {"median_amplification", number(b.median_amplification)},
+          {"median_delta_over_top", number(b.median_delta_over_top)},
+          {"median_delta_over_random", number(b.median_delta_over_random)},
+          {"emphasised", b.emphasised},
+          {"unemphasised", b.unemphasised},
+          {"unrelated", b.unrelated},
+          {"reading", b.reading}};
+}
+
 Json module_json(const AuditModule& m) {
-  Json sv = Json::array();
-  for (double v : m.singular_values) sv.push_back(number(v));
-  return {{"name", m.name},
+  Json j = {{"name", m.name},
           {"short_name", m.short_name},
           {"layer", m.layer},
           {"type", m.module_type},
@@ -65,11 +105,13 @@ Json module_json(const AuditModule& m) {
           {"scale_rule", m.scale_rule},
           {"dtype", m.dtype},
           {"dora", m.dora},
-          {"singular_values", std::move(sv)},
+          {"singular_values", numbers(m.singular_values)},
           {"metrics", metrics_json(m.metrics)},
           {"rule_rank", m.rule_rank},
           {"recommended_rank", m.recommended_rank},
           {"config_rank", m.config_rank}};
+  if (m.base) j["base"] = base_json(*m.base);
+  return j;
 }
 
 }  // namespace
@@ -94,6 +136,7 @@ std::string audit_json(const AuditReport& r) {
   for (const AuditTensor& t : r.passthrough) {
     j["passthrough"].push_back({{"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}});
   }
+  if (r.base) j["base"] = base_audit_json(*r.base);
   return io::dump_json(j) + "\n";
 }
 

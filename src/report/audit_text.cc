@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -100,6 +101,36 @@ std::string csv_field(const std::string& raw) {
   return out + "\"";
 }
 
+// A §7.3 number for the table: "—" when undefined.
+std::string cell(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : "\u2014"; }
+
+// The comparison with the base model (Hu et al. 2022 §7.3), one row per module, then the
+// reading.
+std::string base_table(const AuditReport& r, std::size_t width) {
+  const BaseAudit& b = *r.base;
+  std::string out = fmt::format("\nAgainst the base {} ({}), Hu et al. 2022 §7.3; U, V = ΔW's top-k "
+                                "singular vectors:\n", escape_for_terminal(b.path), b.format);
+  out += fmt::format("{:<{}}  {:>3}  {:>10}  {:>9}  {:>10}  {:>10}  {:>10}  {:>9}\n", "module", width,
+                     "k", "|W|_F", "|dW|/|W|", "|U'WV|", "W top-k", "random", "amplif.");
+  for (const AuditModule& m : r.modules) {
+    if (!m.base) continue;
+    const BaseComparison& c = *m.base;
+    // Padded by hand: "—" is one column wide but three bytes.
+    const auto pad = [](std::string s, std::size_t w) {
+      const std::size_t shown = s == "\u2014" ? 1 : s.size();
+      return std::string(w > shown ? w - shown : 0, ' ') + s;
+    };
+    out += fmt::format("{:<{}}  {:>3}  {}  {}  {}  {}  {}  {}\n", escape_for_terminal(m.short_name),
+                       width, c.directions, pad(cell(c.weight_norm), 10),
+                       pad(cell(c.relative_change), 9), pad(cell(c.projection_delta), 10),
+                       pad(cell(c.projection_w_top), 10), pad(cell(c.projection_random), 10),
+                       pad(cell(c.amplification), 9));
+  }
+  out += fmt::format("random subspaces: seed {} (docs/base-audit.md)\n", b.seed);
+  for (const std::string& sentence : b.reading) out += sentence + "\n";
+  return out;
+}
+
 }  // namespace
 
 std::string audit_table(const AuditReport& r) {
@@ -128,6 +159,7 @@ std::string audit_table(const AuditReport& r) {
                        x.entropy_rank, m.recommended_rank, x.sigma1,
                        log_sparkline(m.singular_values, 4.0, 32));
   }
+  if (r.base) out += base_table(r, width);
   const AuditSummary& s = r.summary;
   out += fmt::format(
       "\n{} modules ({} untrained, {} flat); LoRA parameters {} -> {} recommended ({:.1f}%); "
@@ -167,7 +199,14 @@ std::string audit_csv(const AuditReport& r) {
   std::string out =
       "name,short_name,layer,type,kind,rank,out,in,scale,sigma1,frobenius,threshold_rank,"
       "energy_rank_90,energy_rank_95,energy_rank_99,entropy_rank,stable_rank,gap_index,"
-      "gap_ratio,untrained,rule_rank,recommended_rank,config_rank\n";
+      "gap_ratio,untrained,rule_rank,recommended_rank,config_rank";
+  // With --base, the six §7.3 numbers follow (empty where undefined).
+  constexpr const char* kBaseColumns[] = {"weight_norm", "relative_change", "projection_delta",
+                                          "projection_w_top", "projection_random", "amplification"};
+  if (r.base) {
+    for (const char* c : kBaseColumns) out += fmt::format(",{}", c);
+  }
+  out += "\n";
   for (const AuditModule& m : r.modules) {
     const SpectrumMetrics& x = m.metrics;
     out += fmt::format("{},{},{},{},{},{},{},{},{:.17g},{:.17g},{:.17g},{},{},{},{},{:.17g},{:.17g},{},{:.17g},{},{},{},{}\n",
@@ -176,6 +215,15 @@ std::string audit_csv(const AuditReport& r) {
                        x.threshold_rank, x.energy_rank_90, x.energy_rank_95, x.energy_rank_99,
                        x.entropy_rank, x.stable_rank, x.gap_index, x.gap_ratio,
                        x.untrained ? "true" : "false", m.rule_rank, m.recommended_rank, m.config_rank);
+    if (m.base) {
+      const BaseComparison& c = *m.base;
+      out.pop_back();  // the row's newline
+      for (double v : {c.weight_norm, c.relative_change, c.projection_delta, c.projection_w_top,
+                       c.projection_random, c.amplification}) {
+        out += std::isfinite(v) ? fmt::format(",{:.17g}", v) : std::string(",");
+      }
+      out += "\n";
+    }
   }
   return out;
 }

@@ -58,6 +58,7 @@ std::string render_heatmap(const AuditReport& report, const std::vector<TypeGrou
 std::string render_energy(const std::vector<TypeGroup>& groups);
 std::string render_config(const AuditReport& report);
 std::string render_module_table(const AuditReport& report);
+std::string render_base(const AuditReport& report);  // "" without --base
 
 }  // namespace lorank::report
 

@@ -96,6 +96,11 @@ tr.untr td{color:#94a3b8}td.untr-cell{text-align:center;font-style:italic}
 .badge{border-radius:9px;padding:1px 7px;font-size:11px}.badge.bad{background:#fee2e2;color:var(--red)}
 .kbar{display:inline-block;width:40px;height:6px;background:#e2e8f0;border-radius:3px;margin-right:6px;vertical-align:1px}
 .kbar span{display:block;height:100%;background:var(--blue);border-radius:3px}
+.reading{background:#f0f9ff;border:1px solid #bae6fd;border-radius:8px;padding:8px 14px;margin:0 0 12px;max-width:980px}
+.reading p{margin:4px 0}#base th{cursor:default}#base th::after{content:none}
+.pbar{position:relative;display:inline-block;width:90px;height:7px;background:#e2e8f0;border-radius:3px;margin-right:6px;vertical-align:1px}
+.pbar span{display:block;height:100%;background:var(--blue);border-radius:3px}
+.pbar i{position:absolute;top:-3px;width:2px;height:13px;background:var(--red)}
 footer{margin-top:30px;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:10px}
 @media (max-width:900px){.cards{grid-template-columns:1fr 1fr}}
 @media print{.noprint,.copy{display:none!important}body{background:#fff;font-size:11px}

@@ -85,6 +85,11 @@ def main(out, protocol):
     state["scalar"] = Tensor(f32, 11, [], [])
     state["empty"] = Tensor(f32, 0, [0, 4], [4, 1])
     state._metadata = collections.OrderedDict([("", {"version": 1}), ("m", {"version": 2})])
+    write_archive(out, state, (f32, f16, bf16), protocol)
+
+
+def write_archive(out, state, storages, protocol=2):
+    """The torch.save ZIP layout: archive/data.pkl, byteorder, data/<key>, version."""
     import io
     buf = io.BytesIO()
     Pickler(buf, protocol=protocol).dump(state)
@@ -93,7 +98,7 @@ def main(out, protocol):
             z.writestr(zipfile.ZipInfo("archive/" + name, date_time=(2020, 1, 1, 0, 0, 0)), data)
         put("data.pkl", buf.getvalue())
         put("byteorder", b"little")
-        for s in (f32, f16, bf16):
+        for s in storages:
             put("data/" + s.key, s.raw)
         put("version", b"3\n")
 
