@@ -225,6 +225,10 @@ Result<Checkpoint> Checkpoint::open(const fs::path& path, CheckpointRole role) {
   auto state = std::make_unique<State>();
   state->path = path;
   std::error_code ec;
+  if (role == CheckpointRole::kModel &&
+      fs::symlink_status(path, ec).type() == fs::file_type::not_found) {
+    return not_found("checkpoint '{}': no such file or folder", path.string());
+  }
   fs::path file = path;
   if (role == CheckpointRole::kModel && fs::is_directory(path, ec)) {
     LORANK_ASSIGN_OR_RETURN(file, file_in_folder(path));

@@ -251,7 +251,7 @@ TEST(BaseAudit, UsageErrors) {
   EXPECT_EQ(r.exit_code, 2);
   r = run_lorank({"audit", peft, "--base", "/nonexistent-base"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "lorank: error: '/nonexistent-base': No such file or directory\n");
+  EXPECT_EQ(r.err, "lorank: error: checkpoint '/nonexistent-base': no such file or folder\n");
 }
 
 }  // namespace
