@@ -66,6 +66,7 @@ std::string resize_json(const ResizeResult& r) {
   const ResizeTotals& t = r.totals;
   j["totals"] = {{"params_before", t.params_before}, {"params_after", t.params_after},
                  {"bytes_before", t.bytes_before},   {"bytes_after", t.bytes_after}};
+  j["warnings"] = r.warnings;  // also printed on stderr, one line each
   j["notes"] = r.notes;
   return io::dump_json(j) + "\n";
 }

@@ -35,6 +35,12 @@ TEST(ResizeCli, PeftAndKohyaRoundTripThroughAudit) {
   const auto k = run_lorank({"resize", kohya, "-o", (tmp / "k.safetensors").string(), "--rank", "2"});
   EXPECT_EQ(k.exit_code, 0) << k.err;
   EXPECT_TRUE(std::filesystem::exists(tmp / "k.safetensors"));
+  // Warnings are in the JSON too, not only on stderr: --rank 32 is above every rank 16.
+  const auto w = run_lorank({"resize", peft, "-o", (tmp / "w").string(), "--rank", "32", "--dtype", "F32", "--json"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  const nlohmann::json warned = nlohmann::json::parse(w.out);
+  ASSERT_EQ(warned["warnings"].size(), 1u) << w.out;
+  EXPECT_NE(w.err.find(warned["warnings"][0].get<std::string>()), std::string::npos) << w.err;
 }
 
 TEST(ResizeCli, RefusalsAndDryRun) {
