@@ -219,9 +219,11 @@ def cases():
     yield "bin-pickle-truncated.bin", torch_zip(b"\x80\x02}q\x00(X\x03\x00\x00\x00abc")
 
 
-# The healthy base the checkpoint cases break: GOOD's module q_proj as [4, 3], k_proj, a norm.
-BASE_SHARD_1 = [("layers.0.q_proj.weight", "F32", [4, 3], f32([0.125 * i for i in range(12)]))]
-BASE_SHARD_2 = [("layers.0.k_proj.weight", "F32", [4, 3], f32([-0.5] * 12)),
+# The healthy base the checkpoint cases break: a Llama-named q_proj as [4, 3] (the tiny
+# adapter's module, Hugging Face names so that GGUF cases map to blk.0.attn_q), k_proj, a norm.
+TINY_ADAPTER = lora_pair("base_model.model.model.layers.0.self_attn.q_proj")
+BASE_SHARD_1 = [("model.layers.0.self_attn.q_proj.weight", "F32", [4, 3], f32([0.125 * i for i in range(12)]))]
+BASE_SHARD_2 = [("model.layers.0.self_attn.k_proj.weight", "F32", [4, 3], f32([-0.5] * 12)),
                 ("norm.weight", "F32", [3], f32([1, 1, 1]))]
 SHARDS = ("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")
 
@@ -263,7 +265,7 @@ def checkpoint_cases():
     yield from sharded("sharded-missing-shard", skip_shard_2=True)
     yield from sharded("sharded-total-size-lies", index=index_json(total_size=1 << 40))
     text = index_json().decode()
-    twice = text.replace('"norm.weight"', '"layers.0.q_proj.weight": "%s",\n    "norm.weight"' % SHARDS[0])
+    twice = text.replace('"norm.weight"', '"%s": "%s",\n    "norm.weight"' % (BASE_SHARD_1[0][0], SHARDS[0]))
     yield from sharded("sharded-tensor-listed-twice", index=index_json(text=twice))
     yield from sharded("sharded-tensor-in-two-shards",
                        shard_2=safetensors(BASE_SHARD_2 + BASE_SHARD_1))
@@ -289,6 +291,8 @@ def checkpoint_cases():
     yield "gguf-quant-row-not-whole-blocks.gguf", gguf_model(q4, 1, b"\0" * 64)
     f32_info = gguf_model_tensor("blk.0.attn_q.weight", [3, 4], 0, 0)
     yield "gguf-adapter-as-base.gguf", gguf_model(f32_info, 1, f32([0.0] * 12), general_type="adapter")
+    # A llama GGUF whose attn_q rows cannot be put in llama.cpp's per-head order.
+    yield "gguf-llama-without-head-count.gguf", gguf_model(f32_info, 1, f32([0.0] * 12))
 
 
 def write_all(out_dir, entries):
@@ -305,7 +309,7 @@ def main():
     write_all(os.path.join(data_dir, "malformed"), cases())
     write_all(os.path.join(data_dir, "malformed-checkpoints"), checkpoint_cases())
     write_all(os.path.join(data_dir, "tiny-adapter"), [
-        ("adapter_model.safetensors", safetensors(GOOD)),
+        ("adapter_model.safetensors", safetensors(TINY_ADAPTER)),
         ("adapter_config.json", json.dumps(CONFIG).encode())])
     return 0
 

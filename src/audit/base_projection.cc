@@ -70,8 +70,9 @@ struct Directions {
 
 // k = #σ_i(B·A) above max(out, in, r)·ε·‖B‖_F·‖A‖_F, the rounding level of the QR core
 // (as `lorank compare`): the directions of smaller values are arbitrary.
-Status delta_directions(const Adapter& adapter, const LoraModule& m, bool transposed,
+Status delta_directions(const Adapter& adapter, const LoraModule& m, const BaseTensorMatch& match,
                         Directions& d) {
+  const bool transposed = match.transposed;
   std::vector<double> b, a;
   LORANK_RETURN_IF_ERROR(widen_factor_finite(adapter, m, Factor::kB, b));
   LORANK_RETURN_IF_ERROR(widen_factor_finite(adapter, m, Factor::kA, a));
@@ -93,6 +94,14 @@ Status delta_directions(const Adapter& adapter, const LoraModule& m, bool transp
   // In W's layout ΔW_W = (s·B·A)ᵀ = V·Σ·Uᵀ when W is stored transposed.
   d.left = transposed ? std::move(v) : std::move(u);
   d.right = transposed ? std::move(u) : std::move(v);
+  if (!match.row_order.empty()) {  // W's row i is ΔW's row delta_row(i) (llama GGUF q/k)
+    const std::vector<double> left = d.left;
+    for (std::size_t j = 0; j < d.k; ++j) {
+      for (std::size_t i = 0; i < match.rows; ++i) {
+        d.left[j * match.rows + i] = left[j * match.rows + match.delta_row(i)];
+      }
+    }
+  }
   return Status();
 }
 
@@ -192,7 +201,7 @@ Result<BaseComparison> compare_module(const Adapter& adapter, const LoraModule& 
   for (double s : spectrum) sum += s * s;
   c.delta_norm = std::sqrt(sum);
   Directions d;
-  LORANK_RETURN_IF_ERROR(delta_directions(adapter, m, match.transposed, d).with_context(
+  LORANK_RETURN_IF_ERROR(delta_directions(adapter, m, match, d).with_context(
       fmt::format("module '{}'", m.name)));
   c.directions = d.k;
   DefaultRngNormal rng = module_rng(options.base_seed, m.name);

@@ -40,6 +40,14 @@ LowRankUpdate update_for(const LoraModule& m, const BaseTensorMatch& match, doub
     u.left = std::move(B);
     u.right = std::move(A);
   }
+  if (!match.row_order.empty()) {  // W's row i is ΔW's row delta_row(i) (llama GGUF q/k)
+    const std::vector<double> left = std::move(u.left);
+    u.left.resize(left.size());
+    for (std::size_t i = 0; i < match.rows; ++i) {
+      std::copy_n(left.begin() + static_cast<std::ptrdiff_t>(match.delta_row(i) * m.rank), m.rank,
+                  u.left.begin() + static_cast<std::ptrdiff_t>(i * m.rank));
+    }
+  }
   return u;
 }
 

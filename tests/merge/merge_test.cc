@@ -159,6 +159,22 @@ TEST(Merge, GgufAdapterIntoTheMixedQuantGgufBase) {
   }
 }
 
+// A PEFT adapter on a llama GGUF base: modules map to llama.cpp's names and the q/k rows of
+// ΔW follow the converter's per-head order, so the result is byte for byte the merge of the
+// GGUF LoRA (the same adapter, converted by gguf-py), which the GGUF oracle checks above.
+TEST(Merge, PeftAdapterIntoALlamaGgufBaseEqualsTheGgufLoraMerge) {
+  TempDir dir;
+  const fs::path base = shared_path("models/stories260K-quant/model.gguf");
+  for (const auto& [adapter, out] :
+       {std::pair{shared_path("models/stories260K-lora-r8"), dir / "peft.gguf"},
+        std::pair{shared_path("models/stories260K-lora-gguf/adapter.gguf"), dir / "gguf.gguf"}}) {
+    const auto r = run_lorank({"merge", base.string(), adapter.string(), "-o", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const auto cmp = run_command({"/usr/bin/cmp", (dir / "peft.gguf").string(), (dir / "gguf.gguf").string()});
+  EXPECT_EQ(cmp.exit_code, 0) << cmp.out;
+}
+
 // mlx_lm stores Aᵀ [in, r] and Bᵀ [r, out] and applies lora_parameters.scale as is.
 TEST(Merge, MlxAdapterMatchesTheOracle) {
   TempDir dir;
