@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_dir.h"
@@ -43,12 +44,12 @@ double largest_finite(DType dtype) {
 
 // The merged rows [row_begin, row_begin + rows) of `job`, encoded in job.dtype into `out`.
 Status compute_rows(const Checkpoint& base, const TensorJob& job, std::size_t row_begin,
-                    std::size_t rows, std::vector<double>& values, std::vector<double>& scratch,
+                    std::size_t rows, std::vector<double>& values,
                     std::span<std::byte> out) {
   values.resize(rows * job.cols);
   const uint64_t per_row = job.cols / job.base->row_length();  // storage rows per matrix row
   LORANK_RETURN_IF_ERROR(base.read_rows(*job.base, row_begin * per_row, values));
-  for (const merge::LowRankUpdate& u : job.updates) merge::add_update(u, row_begin, rows, values, scratch);
+  for (const merge::LowRankUpdate& u : job.updates) merge::add_update(u, row_begin, rows, values);
   if (!job.dora_magnitude.empty()) merge::apply_dora(job.dora_magnitude, row_begin, rows, job.cols, values);
   const double limit = largest_finite(job.dtype);
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -99,25 +100,42 @@ class Writer {
   }
 
  private:
+  // Two blocks in flight: while the calling thread hands block k to the sink (the write,
+  // often waiting for the disk), the workers compute block k + 1 into the other buffer.
   Status stream_merged(const TensorJob& job, const ByteSink& sink) {
     const std::size_t chunk_rows = std::max<std::size_t>(1, kBlockValues / std::max<std::size_t>(job.cols, 1));
     const std::size_t workers = worker_count(options_.threads, 1 << 20);
     const std::size_t block_rows = chunk_rows * workers;
     const std::size_t row_bytes = job.cols * dtype_size(job.dtype);
+    const std::size_t blocks = (job.rows + block_rows - 1) / block_rows;
     values_.resize(workers);
-    scratch_.resize(workers);
-    bytes_.resize(block_rows * row_bytes);
-    for (std::size_t b = 0; b < job.rows; b += block_rows) {
-      const std::size_t rows = std::min(block_rows, job.rows - b);
+    for (std::vector<std::byte>& b : bytes_) b.resize(block_rows * row_bytes);
+    auto rows_in = [&](std::size_t k) { return std::min(block_rows, job.rows - k * block_rows); };
+    auto compute_block = [&](std::size_t k) {
+      const std::size_t first = k * block_rows, rows = rows_in(k);
       const std::size_t chunks = (rows + chunk_rows - 1) / chunk_rows;
       std::vector<Status> status(chunks);
+      std::span<std::byte> bytes(bytes_[k % 2]);
       parallel_for_workers(chunks, options_.threads, [&](std::size_t w, std::size_t c) {
         const std::size_t r0 = c * chunk_rows, n = std::min(chunk_rows, rows - r0);
-        status[c] = compute_rows(base_, job, b + r0, n, values_[w], scratch_[w],
-                                 std::span(bytes_).subspan(r0 * row_bytes, n * row_bytes));
+        status[c] = compute_rows(base_, job, first + r0, n, values_[w],
+                                 bytes.subspan(r0 * row_bytes, n * row_bytes));
       });
-      for (const Status& s : status) LORANK_RETURN_IF_ERROR(s);
-      LORANK_RETURN_IF_ERROR(sink(std::span(bytes_).first(rows * row_bytes)));
+      for (Status& s : status) {
+        if (!s.ok()) return std::move(s);
+      }
+      return Status();
+    };
+    if (blocks == 0) return Status();
+    LORANK_RETURN_IF_ERROR(compute_block(0));
+    for (std::size_t k = 0; k < blocks; ++k) {
+      Status next;
+      std::thread ahead;
+      if (k + 1 < blocks) ahead = std::thread([&] { next = compute_block(k + 1); });
+      Status written = sink(std::span(bytes_[k % 2]).first(rows_in(k) * row_bytes));
+      if (ahead.joinable()) ahead.join();
+      LORANK_RETURN_IF_ERROR(written);
+      LORANK_RETURN_IF_ERROR(next);
     }
     return Status();
   }
@@ -126,8 +144,8 @@ class Writer {
   const MergePlan& plan_;
   const MergeOptions& options_;
   std::size_t done_ = 0;
-  std::vector<std::vector<double>> values_, scratch_;
-  std::vector<std::byte> bytes_;
+  std::vector<std::vector<double>> values_;
+  std::vector<std::byte> bytes_[2];  // the block being written and the one being computed
 };
 
 // Re-reads the complete hidden output and compares it with what the plan says it holds.
@@ -144,7 +162,7 @@ class Verifier {
     if (out.tensors().size() != plan_.jobs.size()) {
       return fail(fmt::format("{} tensors, expected {}", out.tensors().size(), plan_.jobs.size()));
     }
-    std::vector<double> values, scratch;
+    std::vector<double> values;
     std::vector<std::byte> want;
     for (const TensorJob& job : plan_.jobs) {
       const CheckpointTensor* t = out.find(job.name);
@@ -156,7 +174,7 @@ class Verifier {
         const std::size_t row_bytes = job.cols * dtype_size(job.dtype);
         for (std::size_t row : rows_to_check(job.rows)) {
           want.resize(row_bytes);
-          LORANK_RETURN_IF_ERROR(compute_rows(base_, job, row, 1, values, scratch, want));
+          LORANK_RETURN_IF_ERROR(compute_rows(base_, job, row, 1, values, want));
           if (std::memcmp(want.data(), t->data.data() + row * row_bytes, row_bytes) != 0) {
             return fail(fmt::format("tensor '{}' row {} differs from the formula", job.name, row));
           }
