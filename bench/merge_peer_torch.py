@@ -26,6 +26,7 @@ import math
 import mmap
 import os
 import sys
+import time
 import warnings
 
 import torch
@@ -95,6 +96,7 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fsync", action="store_true", help="fsync the output before exiting")
+    ap.add_argument("--profile", action="store_true", help="print seconds per step on stderr")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -106,23 +108,38 @@ def main():
     _, data_start = read_header(args.base)
     view = memoryview(mm)
     merged = 0
+    spent = {"widen": 0.0, "addmm": 0.0, "narrow": 0.0, "write": 0.0, "fsync": 0.0}
+    clock = time.perf_counter
     with open(args.out, "wb") as out:
         out.write(view[:data_start])  # the header, as is
         for name, (w, (begin, end)) in tensors.items():
             p = pairs.get(name)
+            t0 = clock()
             if p is None:
                 out.write(view[begin:end])  # untargeted: the bytes as they are
+                spent["write"] += clock() - t0
             else:
                 w32 = w.float()
+                t1 = clock()
                 w32.addmm_(p["lora_B"], p["lora_A"], alpha=scale)
+                t2 = clock()
                 merged_w = w32.to(w.dtype)
                 bits = merged_w.view(torch.int16) if merged_w.element_size() == 2 else merged_w
+                t3 = clock()
                 out.write(bits.numpy().data)
                 merged += 1
+                spent["widen"] += t1 - t0
+                spent["addmm"] += t2 - t1
+                spent["narrow"] += t3 - t2
+                spent["write"] += clock() - t3
             release(mm, begin, end)  # as lorank does: the base's pages leave the RSS
         out.flush()
         if args.fsync:
+            t0 = clock()
             os.fsync(out.fileno())
+            spent["fsync"] = clock() - t0
+    if args.profile:
+        print(" ".join(f"{k} {v:.2f} s" for k, v in spent.items()), file=sys.stderr)
     print(f"merged {merged} tensors, scale {scale}", file=sys.stderr)
 
 

@@ -52,7 +52,9 @@ Status compute_rows(const Checkpoint& base, const TensorJob& job, std::size_t ro
   for (const merge::LowRankUpdate& u : job.updates) merge::add_update(u, row_begin, rows, values);
   if (!job.dora_magnitude.empty()) merge::apply_dora(job.dora_magnitude, row_begin, rows, job.cols, values);
   const double limit = largest_finite(job.dtype);
-  for (std::size_t i = 0; i < values.size(); ++i) {
+  bool fits = true;  // one branch-free (vectorised) pass; the loop below only names the value
+  for (const double x : values) fits &= std::abs(x) <= limit;
+  for (std::size_t i = 0; !fits && i < values.size(); ++i) {
     if (!(std::abs(values[i]) <= limit)) {
       return invalid_data("tensor '{}': merged value {} at row {} does not fit {}{}", job.name,
                           values[i], row_begin + i / job.cols, dtype_name(job.dtype),
