@@ -2,7 +2,7 @@
 """`lorank merge` against the torch peer and `cp`, side by side, in one run.
 
     /usr/bin/python3 bench/merge_vs_peers.py [DATA] [--runs 3] [--lorank build/lorank]
-                                             [--threads 2] [--sharded] [--keep]
+                                             [--threads 2] [--sharded] [--limits] [--keep]
 
 DATA defaults to /work/benchdata/merge, made by bench/make_merge_base.py (base/,
 adapter/, and base-sharded/ with --sharded there). Outputs go to DATA/out-*, on the same
@@ -11,15 +11,22 @@ disk as the base, and are deleted after each run. Before the runs the inputs are
 WARM-cache figures (dropping caches needs root). Each contender runs --runs times in
 turn (round robin, so a burst of load from elsewhere hits all of them); the table shows
 the median wall time, the ratio to lorank and the median peak RSS (/usr/bin/time's
-elapsed time, 10 ms resolution, and maximum resident set size), with the 1-minute load average before each run.
+elapsed time, 10 ms resolution, and maximum resident set size), with the 1-minute load
+average before each run.
 
 Contenders (all write the same 2.47 GB):
   cp             cp BASE OUT: the floor for moving the bytes, no durability
   cp + fsync     cp, then fsync of OUT (python): the same durability lorank gives
-  torch peer     bench/merge_peer_torch.py --fsync (PEFT's arithmetic, streamed, fsync)
+  torch peer     bench/merge_peer_torch.py --fsync (PEFT's arithmetic, streamed, fsync);
+                 torch's sgemm is Debian's OpenBLAS 0.3.21, which runs its generic Prescott
+                 kernels on this CPU unless told otherwise...
+  torch peer, SkylakeX  ...so the same with OPENBLAS_CORETYPE=SkylakeX (its AVX-512 kernels),
+                 the fair peer, as in docs/benchmarks.md
   lorank         lorank merge BASE ADAPTER -o OUT --threads N (fsync before the rename,
                  then re-read and verify: 8 sampled rows per merged tensor at this size)
   lorank sharded with --sharded: the two-shard base in, a two-shard folder out
+With --limits, first the machine's limits: bench/merge_limits.cc (register-only mul+add
+peak without FMA and memcpy bandwidth, one thread) and dd's disk write rate with fdatasync.
 
 After the runs, the torch and lorank outputs of the last round are compared on a few
 merged tensors: max |difference| in BF16 units in the last place (ULP) and the share of
@@ -107,6 +114,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sharded", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the last round's outputs")
+    ap.add_argument("--limits", action="store_true",
+                    help="first measure the machine: bench/merge_limits.cc (no-FMA peak, memcpy) "
+                         "and dd of 2.5 GB to DATA with conv=fdatasync (disk write)")
     args = ap.parse_args()
 
     d = args.data
@@ -122,6 +132,10 @@ def main():
         ("torch peer", lambda o: [[PY, os.path.join(HERE, "merge_peer_torch.py"), base, adapter, o,
                                    "--threads", str(args.threads), "--fsync"]],
          os.path.join(d, "out-torch.safetensors")),
+        ("torch peer, SkylakeX", lambda o: [["env", "OPENBLAS_CORETYPE=SkylakeX", PY,
+                                              os.path.join(HERE, "merge_peer_torch.py"), base, adapter, o,
+                                              "--threads", str(args.threads), "--fsync"]],
+         os.path.join(d, "out-torch-skx.safetensors")),
         ("lorank", lambda o: [[lorank, "merge", base, adapter, "-o", o, "--threads", str(args.threads)]],
          os.path.join(d, "out-lorank.safetensors")),
     ]
@@ -133,6 +147,19 @@ def main():
     if args.sharded:
         inputs += [os.path.join(sharded, f) for f in sorted(os.listdir(sharded))]
     subprocess.run(["cat"] + inputs, stdout=subprocess.DEVNULL, check=True)  # warm the cache
+
+    if args.limits:
+        limits = os.path.join(d, "merge_limits")
+        subprocess.run(["g++", "-O3", "-march=native", "-ffp-contract=off", "-std=c++20",
+                        os.path.join(HERE, "merge_limits.cc"), "-o", limits], check=True)
+        print(f"load {load_average():.2f}")
+        subprocess.run([limits], check=True)
+        dd_out = os.path.join(d, "dd.test")
+        dd = subprocess.run(["dd", "if=/dev/zero", f"of={dd_out}", "bs=4M", "count=590", "conv=fdatasync"],
+                            stderr=subprocess.PIPE, text=True, check=True)
+        print("disk write, dd conv=fdatasync:", dd.stderr.strip().splitlines()[-1])
+        remove(dd_out)
+        remove(limits)
 
     results = {name: [] for name, _, _ in contenders}
     for run in range(args.runs):
@@ -165,7 +192,8 @@ def main():
     names = [n for n in ("model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
                          "model.layers.7.mlp.down_proj.weight", "model.layers.15.mlp.gate_proj.weight")
              if n in header]
-    lo, to = contenders[3][2], contenders[2][2]
+    lo = dict((n, o) for n, _, o in contenders)["lorank"]
+    to = dict((n, o) for n, _, o in contenders)["torch peer"]
     print("\nlorank vs torch peer (BF16 outputs):")
     for name, shape, ulp, share in compare_outputs(lo, to, names):
         print(f"  {name} {shape}: max {ulp} ULP, {100 * share:.3f}% of values differ")
