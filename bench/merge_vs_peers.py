@@ -10,8 +10,10 @@ disk as the base, and are deleted after each run. Before the runs the inputs are
 (cat > /dev/null), so every run starts with the base in the page cache: these are
 WARM-cache figures (dropping caches needs root). Each contender runs --runs times in
 turn (round robin, so a burst of load from elsewhere hits all of them); the table shows
-the median wall time, the ratio to lorank and the median peak RSS (/usr/bin/time's
-elapsed time, 10 ms resolution, and maximum resident set size), with the 1-minute load
+the median wall time, the median CPU time (user + system: on a machine shared with other
+work the wall time of a CPU-bound run depends on the others' load, its CPU time much less),
+each with its ratio to lorank's, and the median peak RSS (/usr/bin/time's elapsed time,
+10 ms resolution, user, system and maximum resident set size), with the 1-minute load
 average before each run.
 
 Contenders (all write the same 2.47 GB):
@@ -53,15 +55,16 @@ def load_average():
 
 
 def timed(cmd):
-    """Runs cmd under /usr/bin/time: (wall seconds, peak RSS MiB). Not getrusage from this
-    process: a forked child's ru_maxrss starts at the Python parent's RSS (~30 MiB)."""
+    """Runs cmd under /usr/bin/time: (wall seconds, peak RSS MiB, CPU seconds user + system).
+    Not getrusage from this process: a forked child's ru_maxrss starts at the Python
+    parent's RSS (~30 MiB)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name] + cmd,
+        proc = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", t.name] + cmd,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if proc.returncode != 0:
             sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
-        wall, rss_kib = t.read().split()[-2:]
-    return float(wall), int(rss_kib) / 1024.0
+        wall, rss_kib, user, system = t.read().split()[-4:]
+    return float(wall), int(rss_kib) / 1024.0, float(user) + float(system)
 
 
 def remove(path):
@@ -167,26 +170,27 @@ def main():
             remove(out)
             subprocess.run(["sync"], check=True)  # no earlier run's dirty pages in this one
             load = load_average()
-            wall, rss = 0.0, 0.0
+            wall, rss, cpu = 0.0, 0.0, 0.0
             for cmd in make(out):
-                w, r = timed(cmd)
-                wall, rss = wall + w, max(rss, r)
-            results[name].append((wall, rss, load))
-            print(f"run {run + 1} {name:15s} {wall:7.2f} s  {rss:7.0f} MiB  load {load:.2f}", flush=True)
+                w, r, c = timed(cmd)
+                wall, rss, cpu = wall + w, max(rss, r), cpu + c
+            results[name].append((wall, rss, load, cpu))
+            print(f"run {run + 1} {name:21s} {wall:7.2f} s  {cpu:7.2f} CPU-s  {rss:7.0f} MiB  load {load:.2f}",
+                  flush=True)
             last = run == args.runs - 1
             if not (last and (args.keep or name in ("torch peer", "lorank"))):
                 remove(out)
 
-    med = {name: (statistics.median(w for w, _, _ in r), statistics.median(m for _, m, _ in r))
-           for name, r in results.items()}
-    ref = med["lorank"][0]
+    med = {name: [statistics.median(x[i] for x in r) for i in (0, 1, 3)] for name, r in results.items()}
+    ref, ref_cpu = med["lorank"][0], med["lorank"][2]
     print(f"\nmedian of {args.runs}, warm page cache, {args.threads} threads")
-    print(f"| contender | seconds | × lorank's time | peak RSS (MiB) | runs (s) | load before each |")
-    print(f"| --- | ---: | ---: | ---: | --- | --- |")
+    print("| contender | seconds | × lorank | CPU-s (user + sys) | × lorank | peak RSS (MiB) | runs (s) | load before each |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |")
     for name, r in results.items():
-        runs = ", ".join(f"{w:.2f}" for w, _, _ in r)
-        loads = ", ".join(f"{l:.2f}" for _, _, l in r)
-        print(f"| {name} | {med[name][0]:.2f} | {med[name][0] / ref:.2f} | {med[name][1]:.0f} | {runs} | {loads} |")
+        wall, rss, cpu = med[name]
+        runs = ", ".join(f"{x[0]:.2f}" for x in r)
+        loads = ", ".join(f"{x[2]:.2f}" for x in r)
+        print(f"| {name} | {wall:.2f} | {wall / ref:.2f} | {cpu:.2f} | {cpu / ref_cpu:.2f} | {rss:.0f} | {runs} | {loads} |")
 
     header = read_safetensors(base)
     names = [n for n in ("model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
