@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 namespace lorank::merge {
 namespace {
@@ -16,34 +17,37 @@ namespace {
 // any one element's arithmetic. This file is built with -ffp-contract=off (every *_exact.cc
 // is), so no multiply and add is fused into an FMA.
 //
-// Vectors are GCC vector extensions: 8 doubles (one AVX-512 register; GCC splits them into
-// two AVX2 or four SSE2 registers on CPUs without AVX-512, still with the same roundings).
-using Vec = double __attribute__((vector_size(64)));
+// The tiles use GCC/Clang vector extensions of 8 doubles, one AVX-512 register: 16
+// accumulators and the 4 loaded vectors of `right` fit the 32 registers. Without AVX-512
+// (16 registers) GCC 12 keeps such tiles on the stack and runs them 5x slower than the
+// plain loop, so other CPUs get the plain loop (compiler-vectorised across j, the same
+// per-element order). Vectors never pass by value through a function boundary (-Wpsabi).
+#if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
+#define LORANK_MERGE_TILES 1
 constexpr std::size_t kLanes = 8;
-constexpr std::size_t kTileVecs = 4;  // 32 columns per tile
-constexpr std::size_t kTileCols = kLanes * kTileVecs;
-constexpr std::size_t kTileRows = 4;  // 16 accumulators: plenty to hide the add latency
+constexpr std::size_t kTileRows = 4;
+using Vec = double __attribute__((vector_size(kLanes * sizeof(double))));
+constexpr std::size_t kTileVecs = 4;
+constexpr std::size_t kTileCols = kLanes * kTileVecs;  // 32 columns
+#endif
 // Columns per pass: the right factor's slice (rank × kColumnBlock doubles, 256 KiB at
 // r = 64) stays in L2 while every row of the block streams over it.
 constexpr std::size_t kColumnBlock = 512;
 
-inline Vec load(const double* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
+#ifdef LORANK_MERGE_TILES
+inline void load(Vec& v, const double* p) { std::memcpy(&v, p, sizeof v); }
+inline void store(double* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
+// Every lane x, written as the initializer {x, x, ...} (one broadcast), not 0 + x, which
+// would turn -0.0 into +0.0, nor lane by lane, which GCC 12 compiles into 8 masked moves.
+template <std::size_t... kLane>
+inline void splat_lanes(Vec& v, double x, std::index_sequence<kLane...>) {
+  v = Vec{((void)kLane, x)...};
 }
-inline void store(double* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+inline void splat(Vec& v, double x) { splat_lanes(v, x, std::make_index_sequence<kLanes>()); }
 // Keeps a loaded vector in a register: without it GCC 12 folds the load of `right` into
 // every multiply (one load per row of the tile instead of one), which makes the loop
 // load-bound: 19 against 31 GFLOP/s on one Zen 4 core (bench in docs/merge.md "Speed").
-inline void keep_in_register(Vec& v) {
-#if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
-  asm("" : "+v"(v));
-#else
-  (void)v;
-#endif
-}
-inline Vec splat(double x) { return Vec{x, x, x, x, x, x, x, x}; }  // not 0 + x: keeps -0.0
+inline void keep_in_register(Vec& v) { asm("" : "+v"(v)); }
 
 // Rows [i, i + kRows) × columns [j, j + kTileCols): the full-width tile.
 template <std::size_t kRows>
@@ -57,19 +61,23 @@ void tile(const LowRankUpdate& u, const double* left, std::size_t j, double* v, 
   for (std::size_t k = 0; k < r; ++k, right += u.cols) {
     Vec rk[kTileVecs];
     for (std::size_t b = 0; b < kTileVecs; ++b) {
-      rk[b] = load(right + b * kLanes);
+      load(rk[b], right + b * kLanes);
       keep_in_register(rk[b]);
     }
     for (std::size_t a = 0; a < kRows; ++a) {
-      const Vec l = splat(left[a * r + k]);
+      Vec l;
+      splat(l, left[a * r + k]);
       for (std::size_t b = 0; b < kTileVecs; ++b) acc[a][b] = acc[a][b] + l * rk[b];
     }
   }
-  const Vec s = splat(u.scale);
+  Vec s;
+  splat(s, u.scale);
   for (std::size_t a = 0; a < kRows; ++a) {
     double* out = v + a * cols + j;
     for (std::size_t b = 0; b < kTileVecs; ++b) {
-      store(out + b * kLanes, load(out + b * kLanes) + s * acc[a][b]);
+      Vec w;
+      load(w, out + b * kLanes);
+      store(out + b * kLanes, w + s * acc[a][b]);
     }
   }
 }
@@ -92,11 +100,14 @@ void row_group(const LowRankUpdate& u, const double* left, std::size_t j0, std::
   }
 }
 
+#endif  // LORANK_MERGE_TILES
+
 }  // namespace
 
 void add_update(const LowRankUpdate& u, std::size_t row_begin, std::size_t rows,
                 std::span<double> v) {
   const std::size_t r = u.rank, cols = u.cols;
+#ifdef LORANK_MERGE_TILES
   for (std::size_t j0 = 0; j0 < cols; j0 += kColumnBlock) {
     const std::size_t j1 = std::min(cols, j0 + kColumnBlock);
     std::size_t i = 0;
@@ -105,6 +116,23 @@ void add_update(const LowRankUpdate& u, std::size_t row_begin, std::size_t rows,
     }
     for (; i < rows; ++i) row_group<1>(u, u.left.data() + (row_begin + i) * r, j0, j1, v.data() + i * cols);
   }
+#else
+  double p[kColumnBlock];  // one row's partial sums over a column block
+  for (std::size_t j0 = 0; j0 < cols; j0 += kColumnBlock) {
+    const std::size_t nj = std::min(kColumnBlock, cols - j0);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const double* left = u.left.data() + (row_begin + i) * r;
+      std::fill(p, p + nj, 0.0);
+      for (std::size_t k = 0; k < r; ++k) {
+        const double l = left[k];
+        const double* right = u.right.data() + k * cols + j0;
+        for (std::size_t j = 0; j < nj; ++j) p[j] += l * right[j];
+      }
+      double* out = v.data() + i * cols + j0;
+      for (std::size_t j = 0; j < nj; ++j) out[j] += u.scale * p[j];
+    }
+  }
+#endif
 }
 
 void apply_dora(std::span<const double> magnitude, std::size_t row_begin, std::size_t rows,
