@@ -16,7 +16,7 @@ OUT_DIR (default /work/benchdata/merge) receives
                               of every layer, BF16 factors, A and B both nonzero
 
 Shapes (Llama-3.2-1B): hidden 2048, intermediate 8192, 32 heads of 64, 8 KV heads (k/v
-proj 512×2048), vocab 128256, 16 layers, RMSNorm weights (F: ones plus noise).
+proj 512×2048), vocab 128256, 16 layers, RMSNorm weights (1 plus N(0, 0.05) noise).
 Values: seeded normal draws (numpy PCG64, one seed per tensor from its name's CRC32), so
 every run writes the same bytes. Only numpy is needed; tensors are generated in chunks, so
 memory stays ~100 MB whatever the size.
