@@ -20,10 +20,10 @@ struct LowRankUpdate {
 };
 
 // v holds `rows` rows of W (cols each) starting at row `row_begin`; adds the update:
-// v[i][j] += scale · P[i][j], P[i][j] = Σₖ left[i][k]·right[k][j] with k ascending from 0.
-// `scratch` is reused between calls (it only grows).
+// v[i][j] += scale · P[i][j], P[i][j] = Σₖ left[i][k]·right[k][j] with k ascending from 0
+// (P accumulated from +0.0, each product and sum rounded to double, no FMA).
 void add_update(const LowRankUpdate& u, std::size_t row_begin, std::size_t rows,
-                std::span<double> v, std::vector<double>& scratch);
+                std::span<double> v);
 
 // DoRA: v[i][j] ← (magnitude[row_begin + i] / ‖v[i]‖) · v[i][j], with ‖v[i]‖ the square
 // root of Σⱼ v[i][j]², j ascending.
