@@ -52,8 +52,11 @@ struct ExtractedMatrix {
   double retained_energy = 0.0;     // ‖ΔW·V_k‖²_F / ‖ΔW‖²_F = Σθ²/‖ΔW‖²_F
   double error = 0.0;               // ‖ΔW − B·A‖_F achieved (see error_direct)
   bool error_direct = false;        // computed from the residual rows, not by subtraction
-  double optimum = 0.0;             // Eckart–Young estimate sqrt(‖ΔW‖² − Σ_{i≤k}σ̂ᵢ²)
-  double optimum_lower = 0.0;       // the same with every σ̂ᵢ raised by its error bound
+  // Eckart–Young estimate sqrt(‖ΔW‖² − Σ_{i≤k}σ̂ᵢ²) (the error itself when that
+  // subtraction has cancelled: error² < 1e-6·‖ΔW‖²).
+  double optimum = 0.0;
+  // A lower bound of the optimum: sqrt(error² − Σθᵢ²((1+δ)² − 1)), δ = bound (first order).
+  double optimum_lower = 0.0;
   std::size_t passes = 0;           // streamed passes over ΔW (Frobenius and final included)
   double bound = 0.0;               // the largest retained σ's relative error bound
   bool certified = true;            // the bound met the tolerance (not stopped by the basis cap)

@@ -191,16 +191,20 @@ Result<DeltaFactors> delta_factors(DeltaReader& reader, double delta_sq,
       matrix.error_direct = true;
     }
   }
-  double ritz_sq = 0.0, raised_sq = 0.0;
-  for (double s : top.sigma) {
-    ritz_sq += s * s;
-    const double raised = s * (1.0 + top.relative_error_bound);
-    raised_sq += raised * raised;
-  }
+  double ritz_sq = 0.0;
+  for (double v : top.sigma) ritz_sq += v * v;
   matrix.retained_energy = delta_sq > 0.0 ? std::min(1.0, projected_sq / delta_sq) : 1.0;
-  matrix.error = std::sqrt(matrix.error_direct ? residual_sq : std::max(0.0, delta_sq - projected_sq));
-  matrix.optimum = std::sqrt(std::max(0.0, delta_sq - ritz_sq));
-  matrix.optimum_lower = std::sqrt(std::max(0.0, delta_sq - raised_sq));
+  const double subtracted = std::max(0.0, delta_sq - projected_sq);
+  const bool cancelled = subtracted <= kCancellationLevel * delta_sq;
+  const double error_sq = matrix.error_direct ? residual_sq : subtracted;
+  matrix.error = std::sqrt(error_sq);
+  // Eckart–Young: the optimum is sqrt(‖ΔW‖² − Σσ_i²) ≤ the error, and since θ_i ≤ σ_i ≤
+  // θ_i(1 + δ) (δ the bound), error² − optimum² = Σ(σ_i² − θ_i²) ≤ Σθ_i²((1+δ)² − 1).
+  // The estimate uses σ̂ = θ unless the subtraction has cancelled, where the error itself is
+  // the estimate (the two differ by less than the lower bound's margin).
+  const double d = top.relative_error_bound;
+  matrix.optimum = cancelled ? matrix.error : std::sqrt(std::max(0.0, delta_sq - ritz_sq));
+  matrix.optimum_lower = std::sqrt(std::max(0.0, error_sq - ritz_sq * ((1.0 + d) * (1.0 + d) - 1.0)));
   matrix.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return f;
 }

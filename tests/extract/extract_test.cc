@@ -1,0 +1,238 @@
+// `lorank extract` end to end: a merge round trip on the real stories260K LoRA, the tiny
+// GPT-2's two checkpoints (Conv1D layout) and planted spectra against a dense NumPy oracle
+// (tests/extract/extract_oracle.py), and hostile pairs with their exact messages.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/run_command.h"
+#include "support/shared_data.h"
+#include "support/temp_dir.h"
+
+namespace lorank {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::run_command;
+using testing::run_lorank;
+using testing::shared_path;
+using testing::TempDir;
+
+const std::string kOracle = std::string(LORANK_SOURCE_DIR) + "/tests/extract/extract_oracle.py";
+
+json run_json(const std::vector<std::string>& args) {
+  const auto r = run_lorank(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return json::parse(r.out, nullptr, false);
+}
+
+// Writes `text` to `path` (the oracle reads the report from a file).
+void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+// Extracts with `flags` as F64 and runs the dense oracle on the result; returns its stdout.
+std::string extract_and_check(const TempDir& dir, const fs::path& base, const fs::path& tuned,
+                              const std::string& tag, const std::vector<std::string>& flags,
+                              const std::string& rule, const std::string& tolerance = "1e-3") {
+  const fs::path out = dir.path() / ("out-" + tag);
+  std::vector<std::string> args = {"extract", base.string(), tuned.string(), "-o", out.string(),
+                                   "--dtype", "F64", "--json", "--tolerance", tolerance};
+  args.insert(args.end(), flags.begin(), flags.end());
+  const auto r = run_lorank(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const fs::path report = dir.path() / ("report-" + tag + ".json");
+  write_text(report, r.out);
+  const auto o = run_command({"/usr/bin/python3", kOracle, "check", base.string(), tuned.string(),
+                              out.string(), report.string(), tolerance, rule});
+  EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("ok: "), std::string::npos) << o.out;
+  return o.out;
+}
+
+std::map<std::string, json> by_name(const json& list, const std::string& key) {
+  std::map<std::string, json> out;
+  for (const json& m : list) out[m[key].get<std::string>()] = m;
+  return out;
+}
+
+// merge(real r = 8 LoRA into stories260K, F32) then extract: each module's spectrum comes
+// back within the F32 rounding of the merged weights. ΔW' = round32(W + ΔW) − W = ΔW + E
+// with |E_ij| ≤ 2⁻²⁴·|W + ΔW|_ij, so ‖E‖_F ≤ u·(‖W‖_F + ‖ΔW‖_F), and by Weyl every σ_i
+// moves by at most ‖E‖₂ ≤ ‖E‖_F; ΔW has rank 8, so the rank-8 error is at most ‖E‖_F too.
+TEST(Extract, MergeRoundTripGivesBackTheAdaptersSpectrumAndRanks) {
+  TempDir dir;
+  const fs::path base = shared_path("models/stories260K/model.safetensors");
+  const fs::path lora = shared_path("models/stories260K-lora-r8");
+  const fs::path merged = dir.path() / "merged.safetensors";
+  const auto m = run_lorank({"merge", base.string(), lora.string(), "-o", merged.string(), "--dtype", "F32"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const json original = run_json({"audit", lora.string(), "--json"});
+  const auto want = by_name(original["modules"], "name");
+  ASSERT_EQ(want.size(), 35u);
+  const double u = std::ldexp(1.0, -24);
+  for (const std::vector<std::string>& rule :
+       {std::vector<std::string>{"--rank", "8"}, {"--threshold", "1e-4"}, {"--energy", "0.999999"}}) {
+    SCOPED_TRACE(rule[0]);
+    const fs::path out = dir.path() / ("extracted" + rule[0]);
+    std::vector<std::string> args = {"extract", base.string(), merged.string(), "-o", out.string(),
+                                     "--tolerance", "1e-8", "--json"};
+    args.insert(args.end(), rule.begin(), rule.end());
+    const json report = run_json(args);
+    ASSERT_EQ(report["matrices"].size(), 35u);
+    EXPECT_EQ(report["summary"]["identical"], 12);  // the norms and the embedding: unchanged
+    for (const json& x : report["matrices"]) {
+      const std::string module = x["module"];
+      SCOPED_TRACE(module);
+      ASSERT_TRUE(want.count(module));
+      const json& w = want.at(module)["singular_values"];
+      ASSERT_EQ(x["rank"], 8);
+      const double floor = u * (x["weight_norm"].get<double>() + x["delta_norm"].get<double>());
+      for (std::size_t i = 0; i < 8; ++i) {
+        const double s = w[i], got = x["singular_values"][i];
+        EXPECT_NEAR(got, s, floor + 1e-8 * s) << "sigma_" << i + 1;
+      }
+      EXPECT_LE(x["error"].get<double>(), floor);  // the rounding floor
+      EXPECT_GT(x["error"].get<double>(), 0.0);
+      EXPECT_TRUE(x["error_direct"]);
+      EXPECT_LE(x["optimum_lower"].get<double>(), x["error"].get<double>());
+    }
+    // The audit of the extracted adapter recommends the original's ranks.
+    const json audit = run_json({"audit", out.string(), "--json"});
+    const auto got = by_name(audit["modules"], "name");
+    ASSERT_EQ(got.size(), want.size());
+    for (const auto& [name, module] : want) {
+      ASSERT_TRUE(got.count(name)) << name;
+      EXPECT_EQ(got.at(name)["recommended_rank"], module["recommended_rank"]) << name;
+    }
+  }
+}
+
+// GPT-2 Conv1D ([in, out] storage): ΔW extracted as stored, applied transposed through
+// fan_in_fan_out; the oracle checks σ, Eckart–Young optimality and the rule on every matrix.
+TEST(Extract, TinyGpt2StepsMatchTheDenseOracle) {
+  TempDir dir;
+  const fs::path step1 = shared_path("models/tinygpt2-steps/step1.safetensors");
+  const fs::path step200 = shared_path("models/tinygpt2-steps/step200.safetensors");
+  extract_and_check(dir, step1, step200, "rank4", {"--rank", "4"}, "fixed:4");
+  extract_and_check(dir, step1, step200, "energy", {"--energy", "0.9"}, "energy:0.9");
+  extract_and_check(dir, step1, step200, "threshold", {"--threshold", "0.1"}, "threshold:0.1");
+  // Embeddings (wte, wpe: ΔW = (B·A)ᵀ) with a cap, and the 1-D tensors kept whole.
+  const std::string out = extract_and_check(dir, step1, step200, "embeddings",
+                                            {"--energy", "0.99", "--max-rank", "6", "--embeddings",
+                                             "--keep-full"}, "");
+  EXPECT_NE(out.find("transformer.wte.weight"), std::string::npos) << out;
+  const json config = json::parse(testing::read_text_file(dir.path() / "out-embeddings" / "adapter_config.json"));
+  EXPECT_TRUE(config["fan_in_fan_out"]);
+  const json report = json::parse(testing::read_text_file(dir.path() / "report-embeddings.json"));
+  std::size_t kept = 0;
+  for (const json& m : report["matrices"]) {
+    EXPECT_LE(m["rank"].get<int>(), 6);
+    const std::string name = m["tensor"];
+    EXPECT_EQ(m["transposed"].get<bool>(), name.find(".c_") != std::string::npos || m["embedding"].get<bool>()) << name;
+  }
+  for (const json& d : report["not_extracted"]) kept += d["kept"].get<bool>() ? 1 : 0;
+  EXPECT_EQ(kept, 18u);  // biases and layer norms
+  // lorank merge of the full-rank extraction into step1 gives step200 back (to F32 rounding
+  // of the F64 factors' product): the orientation is the one merge reads.
+  const fs::path full = dir.path() / "full";
+  ASSERT_EQ(run_lorank({"extract", step1.string(), step200.string(), "-o", full.string(), "--rank", "64",
+                        "--dtype", "F64", "--embeddings", "--keep-full"}).exit_code, 0);
+  const fs::path merged = dir.path() / "merged.safetensors";
+  const auto m = run_lorank({"merge", step1.string(), full.string(), "-o", merged.string()});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const auto again = run_lorank({"extract", step200.string(), merged.string(), "-o",
+                                 (dir.path() / "again").string(), "--rank", "1", "--json", "--embeddings"});
+  if (again.exit_code == 0) {  // whatever still differs is the F32 rounding of W + B·A
+    for (const json& x : json::parse(again.out)["matrices"]) {
+      EXPECT_LE(x["relative_change"].get<double>(), 1e-6) << x["tensor"];
+    }
+  } else {  // measured: every tensor of the merge equals step200's bit for bit
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_NE(again.err.find("no 2-D weight differs (identical: 28, not extracted: 0)"), std::string::npos)
+        << again.err;
+  }
+}
+
+// Planted spectra where a svd_lowrank(q = k + 10, niter = 2)-style method is far off.
+TEST(Extract, PlantedSpectraAreCertifiedWhereRandomizedSvdIsNot) {
+  TempDir dir;
+  for (const std::string kind : {"powerlaw", "lowrank"}) {
+    SCOPED_TRACE(kind);
+    const fs::path pair = dir.path() / kind;
+    const auto p = run_command({"/usr/bin/python3", kOracle, "planted", pair.string(), kind, "1024", "768", "3"});
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+    // The peer's error at k = 32 exceeds lorank's tolerance tenfold.
+    std::istringstream lines(p.out);
+    std::string word, name;
+    double peer = 0.0;
+    while (lines >> word >> name >> peer) EXPECT_GT(peer, 1e-2) << name;
+    const fs::path base = pair / "base.safetensors", tuned = pair / "tuned.safetensors";
+    extract_and_check(dir, base, tuned, kind + "-rank", {"--rank", "32"}, "fixed:32");
+    extract_and_check(dir, base, tuned, kind + "-energy", {"--energy", "0.5"}, "energy:0.5");
+    extract_and_check(dir, base, tuned, kind + "-threshold", {"--threshold", "0.2"}, "threshold:0.2");
+    extract_and_check(dir, base, tuned, kind + "-tight", {"--rank", "16"}, "fixed:16", "1e-6");
+  }
+}
+
+// Hostile pairs: one line each, the documented exit code, nothing written.
+TEST(Extract, HostilePairsFailWithOneLineAndWriteNothing) {
+  TempDir dir;
+  const auto h = run_command({"/usr/bin/python3", kOracle, "hostile", dir.path().string()});
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  const std::string base = (dir.path() / "base.safetensors").string();
+  const fs::path out = dir.path() / "out";
+  auto file = [&](const std::string& n) { return (dir.path() / (n + ".safetensors")).string(); };
+  struct Case {
+    std::string tuned, out;
+    std::vector<std::string> extra;
+    int code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {file("shape"), out.string(), {}, 1,
+       "lorank: error: tensor 'a.weight': the base '" + base + "' has shape [4, 3], the fine-tune '" +
+           file("shape") + "' has [3, 4]\n"},
+      {file("nan"), out.string(), {}, 1,
+       "lorank: error: tensor 'a.weight' of '" + file("nan") + "' holds NaN or Inf (row 2)\n"},
+      {file("same"), out.string(), {}, 1,
+       "lorank: error: '" + base + "' and '" + file("same") +
+           "': no 2-D weight differs (identical: 2, not extracted: 0), nothing to extract\n"},
+      {file("missing"), base, {}, 2, "lorank: error: refusing to write over the input '" + base + "'\n"},
+      {file("missing"), file("missing"), {}, 2,
+       "lorank: error: refusing to write over the input '" + file("missing") + "'\n"},
+      {file("missing"), out.string(), {"--sv-fro", "0.9"}, 2,
+       "lorank: error: extract chooses ranks by --rank, --energy or --threshold, not kohya-fro:0.9\n"},
+      {file("missing"), out.string(), {"--include", "("}, 2,
+       "lorank: error: --include '(' is not a valid regular expression\n"},
+      {file("missing"), out.string(), {"--tolerance", "0"}, 2,
+       "lorank: error: --tolerance must be in (0, 0.5), got 0\n"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    std::vector<std::string> args = {"extract", base, c.tuned, "-o", c.out};
+    if (c.extra.empty() || c.extra[0] != "--sv-fro") args.insert(args.end(), {"--rank", "2"});
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    const auto before = fs::file_size(base);
+    const auto r = run_lorank(args);
+    EXPECT_EQ(r.exit_code, c.code);
+    EXPECT_EQ(r.err, c.message);
+    EXPECT_FALSE(fs::exists(out));
+    EXPECT_EQ(fs::file_size(base), before);
+  }
+  // A tensor only in the base is a warning: the rest is extracted.
+  const auto r = run_lorank({"extract", base, file("missing"), "-o", out.string(), "--rank", "2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "lorank: warning: tensor 'b.weight' is in the base '" + base +
+                       "' but not in the fine-tune '" + file("missing") + "': skipped\n");
+  EXPECT_TRUE(fs::exists(out / "adapter_model.safetensors"));
+}
+
+}  // namespace
+}  // namespace lorank
