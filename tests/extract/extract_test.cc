@@ -160,6 +160,15 @@ TEST(Extract, TinyGpt2StepsMatchTheDenseOracle) {
   }
 }
 
+// Mixed stores: a sharded BF16 base against the F32 model it was rounded from. ΔW is the
+// BF16 rounding (full rank, a flat spectrum: the slow case for Krylov).
+TEST(Extract, ShardedBf16BaseAgainstF32MatchesTheDenseOracle) {
+  TempDir dir;
+  extract_and_check(dir, shared_path("models/stories260K-sharded"),
+                    shared_path("models/stories260K/model.safetensors"), "sharded", {"--rank", "4"},
+                    "fixed:4");
+}
+
 // Planted spectra where a svd_lowrank(q = k + 10, niter = 2)-style method is far off.
 TEST(Extract, PlantedSpectraAreCertifiedWhereRandomizedSvdIsNot) {
   TempDir dir;
