@@ -56,16 +56,11 @@ int run(const ExtractFlags& f) {
   print_messages(result->warnings, "warning");
   print_messages(result->adapter.warnings, "warning");
   print_messages(result->adapter.notes, "note");
-  AdapterWriteOptions write_options;
-  write_options.overwrite = f.overwrite;
-  if (!f.no_verify) {
-    write_options.before_publish = [&](const std::filesystem::path& temp) {
-      return verify_extracted(temp, *result);
-    };
-  }
-  if (Status s = write_adapter(result->adapter.adapter, f.out, write_options); !s.ok()) {
-    return report_failure(s);
-  }
+  const int written = write_verified_adapter(result->adapter.adapter, f.out, f.overwrite, !f.no_verify,
+                                              [&](const std::filesystem::path& temp) {
+                                                return verify_extracted(temp, *result);
+                                              });
+  if (written != kExitOk) return written;
   fmt::print("{}", f.json ? extract_json(*result) : extract_table(*result));
   return kExitOk;
 }

@@ -140,6 +140,15 @@ int usage_error(std::string_view message) {
   return kExitUsage;
 }
 
+int write_verified_adapter(const Adapter& adapter, const std::string& out, bool overwrite,
+                           bool verify_output, BeforePublish verify) {
+  AdapterWriteOptions options;
+  options.overwrite = overwrite;
+  if (verify_output) options.before_publish = std::move(verify);
+  if (Status s = write_adapter(adapter, out, options); !s.ok()) return report_failure(s);
+  return kExitOk;
+}
+
 int report_failure(const Status& status) {
   if (status.code() == StatusCode::kInternal) return report_internal_error(status.to_string());
   fmt::print(stderr, "lorank: error: {}\n", escape_for_terminal(status.to_string()));

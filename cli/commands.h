@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "lorank/adapter.h"
+#include "lorank/files.h"
 #include "lorank/status.h"
 
 namespace lorank::cli {
@@ -37,6 +39,11 @@ class CommandRegistry {
 // Prints `lorank: <kind>: <line>` to stderr for each line ("warning", "note"), escaped for
 // the terminal.
 void print_messages(const std::vector<std::string>& lines, std::string_view kind);
+
+// Writes `adapter` to `out` (--overwrite as given) after `verify` (unless --no-verify, i.e.
+// !verify_output) accepted the hidden temp output; kExitOk, or the failure reported.
+int write_verified_adapter(const Adapter& adapter, const std::string& out, bool overwrite,
+                           bool verify_output, BeforePublish verify);
 
 // Prints `lorank: error: <message>` to stderr and returns kExitUsage.
 int usage_error(std::string_view message);
