@@ -34,6 +34,9 @@ struct ExtractOptions {
   bool embeddings = false;       // also extract embeddings and the LM head
   bool keep_full = false;        // store the differing tensors not extracted, at full rank
   DType dtype = DType::kF32;     // of the factors (and of --keep-full tensors)
+  // kPeft, or kGguf (llama.cpp: <tensor>.lora_a/.lora_b, general.architecture from the
+  // GGUF checkpoint; no adapter.lora.alpha, so llama.cpp's scale is 1).
+  AdapterFormat format = AdapterFormat::kPeft;
   std::uint64_t seed = 0;        // the Krylov start block: NumPy default_rng(seed) per matrix
   // Called after each tensor compared with (done, total).
   std::function<void(std::size_t, std::size_t)> progress;
@@ -90,8 +93,9 @@ struct ExtractResult {
   std::vector<std::string> warnings;  // tensors only in one checkpoint, uncertified values
 };
 
-// Extracts the PEFT adapter (keys base_model.model.<tensor without .weight>.lora_A.weight,
-// scale 1, factors balanced √σ/√σ). Errors, one line naming the tensor and both files:
+// Extracts the adapter: PEFT (keys base_model.model.<tensor without .weight>.lora_A.weight)
+// or GGUF (<tensor>.lora_a), scale 1, factors balanced √σ/√σ. kInvalidArgument for --format
+// gguf without a GGUF checkpoint (no general.architecture), with --embeddings or --keep-full. Errors, one line naming the tensor and both files:
 // kInvalidData for a shape mismatch between the checkpoints, NaN/Inf in either; the
 // readers' errors (an unreadable tensor type). kInvalidArgument for options out of range
 // (a rule other than fixed/energy/threshold, a bad regex, tolerance not in (0, 0.5)).

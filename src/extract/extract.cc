@@ -114,6 +114,13 @@ Status check_options(const ExtractOptions& o) {
     return invalid_argument("--tolerance must be in (0, 0.5), got {}", o.tolerance);
   }
   if (o.max_rank && *o.max_rank == 0) return invalid_argument("--max-rank must be at least 1");
+  if (o.format != AdapterFormat::kPeft && o.format != AdapterFormat::kGguf) {
+    return invalid_argument("extract writes PEFT or GGUF adapters, not {}", format_name(o.format));
+  }
+  if (o.format == AdapterFormat::kGguf && (o.embeddings || o.keep_full)) {
+    return invalid_argument("--format gguf: llama.cpp adapters hold linear modules only (no "
+                            "--embeddings or --keep-full)");
+  }
   if (!is_convertible_float(o.dtype)) {
     return invalid_argument("cannot write factors as {}: choose F64, F32, F16 or BF16", dtype_name(o.dtype));
   }
@@ -157,6 +164,23 @@ Status finish_peft_config(Adapter& out, bool fan_in_fan_out, const Checkpoint& b
   return Status();
 }
 
+// The KVs llama.cpp checks on a LoRA: general.type, adapter.type and the model's
+// general.architecture, taken from whichever checkpoint is a GGUF model.
+Result<std::vector<GgufKv>> gguf_adapter_kvs(const Checkpoint& base, const Checkpoint& tuned) {
+  for (const Checkpoint* c : {&base, &tuned}) {
+    for (const GgufKv& kv : c->gguf_kvs()) {
+      if (kv.key == "general.architecture" && kv.value.string_value()) {
+        return std::vector<GgufKv>{{"general.architecture", kv.value},
+                                   {"general.type", GgufValue::string("adapter")},
+                                   {"adapter.type", GgufValue::string("lora")}};
+      }
+    }
+  }
+  return invalid_argument("--format gguf: neither '{}' nor '{}' is a GGUF model with a "
+                          "general.architecture (llama.cpp matches an adapter by it and by GGUF "
+                          "tensor names)", base.path().string(), tuned.path().string());
+}
+
 }  // namespace
 
 Status check_not_extract_input(const Checkpoint& base, const Checkpoint& finetuned,
@@ -187,11 +211,15 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
   result.rule = options.rule;
   result.tolerance = options.tolerance;
   auto storage = std::make_shared<ExtractStorage>();
+  const bool gguf = options.format == AdapterFormat::kGguf;
   Adapter stacked;
-  stacked.format = AdapterFormat::kPeft;
-  stacked.container = Container::kSafetensors;
+  stacked.format = options.format;
+  stacked.container = gguf ? Container::kGguf : Container::kSafetensors;
+  if (gguf) {
+    LORANK_ASSIGN_OR_RETURN(stacked.gguf_kvs, gguf_adapter_kvs(base, tuned));
+  }
   stacked.weights_path = tuned.files().empty() ? tuned.path() : tuned.files().front();
-  stacked.peft = PeftConfig{};
+  if (!gguf) stacked.peft = PeftConfig{};
   bool fan_in_fan_out = false;
   std::vector<TensorView> kept;
   const std::size_t total = base.tensors().size();
@@ -241,7 +269,7 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
       m.tensor = b.name;
       std::string path = b.name;
       if (path.ends_with(".weight")) path.resize(path.size() - 7);
-      m.module = "base_model.model." + path;
+      m.module = gguf ? b.name : "base_model.model." + path;  // GGUF: the base tensor's name
       m.rows = static_cast<std::size_t>(b.shape.dims[0]);
       m.cols = static_cast<std::size_t>(b.shape.dims[1]);
       m.embedding = role == Role::kEmbedding;
@@ -286,8 +314,8 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
       lm.scale = 1.0;
       lm.scale_rule = "alpha/r";
       Status status;
-      const char* a_suffix = m.embedding ? ".lora_embedding_A" : ".lora_A.weight";
-      const char* b_suffix = m.embedding ? ".lora_embedding_B" : ".lora_B.weight";
+      const char* a_suffix = gguf ? ".lora_a" : m.embedding ? ".lora_embedding_A" : ".lora_A.weight";
+      const char* b_suffix = gguf ? ".lora_b" : m.embedding ? ".lora_embedding_B" : ".lora_B.weight";
       lm.A = TensorView{storage->names.emplace_back(m.module + a_suffix), DType::kF64,
                         Shape{{static_cast<int64_t>(k), static_cast<int64_t>(in)}},
                         own(*storage, af, DType::kF64, status)};
@@ -338,7 +366,7 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
   std::erase_if(result.adapter.notes, [](const std::string& s) {
     return s.find("no adapter_config.json") != std::string::npos;
   });
-  LORANK_RETURN_IF_ERROR(finish_peft_config(result.adapter.adapter, fan_in_fan_out, base));
+  if (!gguf) LORANK_RETURN_IF_ERROR(finish_peft_config(result.adapter.adapter, fan_in_fan_out, base));
   if (options.progress) options.progress(total, total);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -66,11 +66,10 @@ std::map<std::string, json> by_name(const json& list, const std::string& key) {
 // back within the F32 rounding of the merged weights. ΔW' = round32(W + ΔW) − W = ΔW + E
 // with |E_ij| ≤ 2⁻²⁴·|W + ΔW|_ij, so ‖E‖_F ≤ u·(‖W‖_F + ‖ΔW‖_F), and by Weyl every σ_i
 // moves by at most ‖E‖₂ ≤ ‖E‖_F; ΔW has rank 8, so the rank-8 error is at most ‖E‖_F too.
-TEST(Extract, MergeRoundTripGivesBackTheAdaptersSpectrumAndRanks) {
+void expect_round_trip(const fs::path& base, const fs::path& lora, const std::string& merged_name,
+                       const std::vector<std::string>& format, std::size_t identical) {
   TempDir dir;
-  const fs::path base = shared_path("models/stories260K/model.safetensors");
-  const fs::path lora = shared_path("models/stories260K-lora-r8");
-  const fs::path merged = dir.path() / "merged.safetensors";
+  const fs::path merged = dir.path() / merged_name;
   const auto m = run_lorank({"merge", base.string(), lora.string(), "-o", merged.string(), "--dtype", "F32"});
   ASSERT_EQ(m.exit_code, 0) << m.err;
   const json original = run_json({"audit", lora.string(), "--json"});
@@ -80,13 +79,14 @@ TEST(Extract, MergeRoundTripGivesBackTheAdaptersSpectrumAndRanks) {
   for (const std::vector<std::string>& rule :
        {std::vector<std::string>{"--rank", "8"}, {"--threshold", "1e-4"}, {"--energy", "0.999999"}}) {
     SCOPED_TRACE(rule[0]);
-    const fs::path out = dir.path() / ("extracted" + rule[0]);
+    const fs::path out = dir.path() / ("extracted" + rule[0] + (format.empty() ? "" : ".gguf"));
     std::vector<std::string> args = {"extract", base.string(), merged.string(), "-o", out.string(),
                                      "--tolerance", "1e-8", "--json"};
     args.insert(args.end(), rule.begin(), rule.end());
+    args.insert(args.end(), format.begin(), format.end());
     const json report = run_json(args);
     ASSERT_EQ(report["matrices"].size(), 35u);
-    EXPECT_EQ(report["summary"]["identical"], 12);  // the norms and the embedding: unchanged
+    EXPECT_EQ(report["summary"]["identical"], identical);  // the norms and the embedding
     for (const json& x : report["matrices"]) {
       const std::string module = x["module"];
       SCOPED_TRACE(module);
@@ -112,6 +112,19 @@ TEST(Extract, MergeRoundTripGivesBackTheAdaptersSpectrumAndRanks) {
       EXPECT_EQ(got.at(name)["recommended_rank"], module["recommended_rank"]) << name;
     }
   }
+}
+
+TEST(Extract, MergeRoundTripGivesBackTheAdaptersSpectrumAndRanks) {
+  expect_round_trip(shared_path("models/stories260K/model.safetensors"),
+                    shared_path("models/stories260K-lora-r8"), "merged.safetensors", {}, 12);
+}
+
+// The same through GGUF on both sides: the quantised stories260K (W dequantised as ggml
+// does), its GGUF LoRA merged in F32, extracted as a llama.cpp adapter (tensor names kept).
+TEST(Extract, GgufMergeRoundTripWritesALlamaCppAdapter) {
+  expect_round_trip(shared_path("models/stories260K-quant/model.gguf"),
+                    shared_path("models/stories260K-lora-gguf/adapter.gguf"), "merged.gguf",
+                    {"--format", "gguf"}, 12);
 }
 
 // GPT-2 Conv1D ([in, out] storage): ΔW extracted as stored, applied transposed through
@@ -222,6 +235,12 @@ TEST(Extract, HostilePairsFailWithOneLineAndWriteNothing) {
        "lorank: error: --include '(' is not a valid regular expression\n"},
       {file("missing"), out.string(), {"--tolerance", "0"}, 2,
        "lorank: error: --tolerance must be in (0, 0.5), got 0\n"},
+      {file("missing"), out.string(), {"--format", "gguf"}, 2,
+       "lorank: error: --format gguf: neither '" + base + "' nor '" + file("missing") +
+           "' is a GGUF model with a general.architecture (llama.cpp matches an adapter by it and "
+           "by GGUF tensor names)\n"},
+      {file("missing"), out.string(), {"--format", "mlx"}, 2,
+       "lorank: error: --format must be peft or gguf, got 'mlx'\n"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.message);
