@@ -22,8 +22,8 @@ namespace {
 
 using extract_internal::DeltaReader;
 
-// Names longer than this are not searched by --include/--exclude (libstdc++'s regex is
-// recursive per character): such a name matches neither.
+// Names longer than this are not searched by --include/--exclude (a bound on the work per
+// name; real tensor names are under 200): such a name matches neither.
 constexpr std::size_t kMaxSearchedName = 1024;
 
 // The bytes the extracted adapter's views point into (deque: growing never moves them).
@@ -79,6 +79,11 @@ bool is_conv1d_name(std::string_view name) {
 
 Result<std::optional<std::regex>> compile(const std::string& pattern, std::string_view flag) {
   if (pattern.empty()) return std::optional<std::regex>();
+  // libstdc++ compiles a regex by recursing once per term: the cap of PEFT pattern keys.
+  if (pattern.size() > adapter::kMaxPatternKeyChars) {
+    return invalid_argument("{} is {} characters long: at most {}", flag, pattern.size(),
+                            adapter::kMaxPatternKeyChars);
+  }
   try {
     return std::optional<std::regex>(
         std::regex(pattern, std::regex::ECMAScript | std::regex_constants::__polynomial));

@@ -173,6 +173,28 @@ TEST(Extract, TinyGpt2StepsMatchTheDenseOracle) {
   }
 }
 
+// --include / --exclude are regex searches; what they drop is listed as excluded with ‖Δ‖.
+TEST(Extract, IncludeAndExcludeSelectTensorsByRegexSearch) {
+  TempDir dir;
+  const json report = run_json({"extract", shared_path("models/tinygpt2-steps/step1.safetensors").string(),
+                                shared_path("models/tinygpt2-steps/step200.safetensors").string(), "-o",
+                                (dir.path() / "out").string(), "--rank", "2", "--json", "--include",
+                                R"(h\.0\.)", "--exclude", "c_proj"});
+  std::vector<std::string> extracted, excluded;
+  for (const json& m : report["matrices"]) extracted.push_back(m["tensor"]);
+  for (const json& d : report["not_extracted"]) {
+    if (d["reason"] == "excluded") excluded.push_back(d["name"]);
+    EXPECT_GT(d["delta_norm"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(extracted, (std::vector<std::string>{"transformer.h.0.attn.c_attn.weight",
+                                                 "transformer.h.0.mlp.c_fc.weight"}));
+  EXPECT_EQ(excluded, (std::vector<std::string>{
+                          "transformer.h.0.attn.c_proj.weight", "transformer.h.0.mlp.c_proj.weight",
+                          "transformer.h.1.attn.c_attn.weight", "transformer.h.1.attn.c_proj.weight",
+                          "transformer.h.1.mlp.c_fc.weight", "transformer.h.1.mlp.c_proj.weight",
+                          "transformer.wpe.weight", "transformer.wte.weight"}));  // not included either
+}
+
 // Mixed stores: a sharded BF16 base against the F32 model it was rounded from. ΔW is the
 // BF16 rounding (full rank, a flat spectrum: the slow case for Krylov).
 TEST(Extract, ShardedBf16BaseAgainstF32MatchesTheDenseOracle) {
@@ -239,6 +261,8 @@ TEST(Extract, HostilePairsFailWithOneLineAndWriteNothing) {
        "lorank: error: --format gguf: neither '" + base + "' nor '" + file("missing") +
            "' is a GGUF model with a general.architecture (llama.cpp matches an adapter by it and "
            "by GGUF tensor names)\n"},
+      {file("missing"), out.string(), {"--exclude", std::string(1025, 'x')}, 2,
+       "lorank: error: --exclude is 1025 characters long: at most 1024\n"},
       {file("missing"), out.string(), {"--format", "mlx"}, 2,
        "lorank: error: --format must be peft or gguf, got 'mlx'\n"},
   };
