@@ -8,12 +8,11 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 #include "adapter/peft_config.h"
 #include "extract/delta_svd.h"
+#include "io/file.h"
 #include "io/json_text.h"
 #include "io/replaceable.h"
 
@@ -59,17 +58,27 @@ Role role_of(std::string_view name) {
 }
 
 // GPT-2's Conv1D stores W as [in, out]: its layers are c_attn, c_proj, c_fc (and q_attn),
-// recognised only when config.json beside either checkpoint says model_type "gpt2".
-bool is_gpt2(const Checkpoint& c) {
+// recognised only when config.json beside either checkpoint says model_type "gpt2". A
+// config.json that cannot be read (a FIFO, too large, not JSON) counts as none, with a warning.
+constexpr std::uint64_t kMaxModelConfigBytes = std::uint64_t{16} << 20;
+std::filesystem::path config_dir(const Checkpoint& c) {
   std::error_code ec;
-  const std::filesystem::path dir = std::filesystem::is_directory(c.path(), ec) ? c.path() : c.path().parent_path();
-  std::ifstream in(dir / "config.json");
-  if (!in) return false;
-  std::stringstream text;
-  text << in.rdbuf();
+  return std::filesystem::is_directory(c.path(), ec) ? c.path() : c.path().parent_path();
+}
+
+bool is_gpt2(const std::filesystem::path& dir, std::vector<std::string>& warnings) {
+  std::error_code ec;
+  const std::filesystem::path config = dir / "config.json";
+  if (!std::filesystem::exists(std::filesystem::symlink_status(config, ec))) return false;
+  Result<std::string> text = io::read_small_text_file(config, kMaxModelConfigBytes, "model config");
   bool too_deep = false;
-  const auto j = io::parse_json_capped<nlohmann::json>(text.str(), too_deep);
-  return j.is_object() && j.contains("model_type") && j["model_type"] == "gpt2";
+  const auto j = text ? io::parse_json_capped<nlohmann::json>(*text, too_deep) : nlohmann::json();
+  if (!j.is_object()) {
+    warnings.push_back(fmt::format("'{}' is not a readable JSON object: ignored (GPT-2 Conv1D layers "
+                                   "are recognised by its model_type)", config.string()));
+    return false;
+  }
+  return j.contains("model_type") && j["model_type"] == "gpt2";
 }
 
 bool is_conv1d_name(std::string_view name) {
@@ -209,8 +218,9 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
   LORANK_ASSIGN_OR_RETURN(auto exclude, compile(options.exclude, "--exclude"));
   const auto start = std::chrono::steady_clock::now();
   const std::string base_file = base.path().string(), tuned_file = tuned.path().string();
-  const bool gpt2 = is_gpt2(tuned) || is_gpt2(base);
   ExtractResult result;
+  const bool gpt2 = is_gpt2(config_dir(tuned), result.warnings) ||
+                    (config_dir(base) != config_dir(tuned) && is_gpt2(config_dir(base), result.warnings));
   result.base_path = base_file;
   result.finetuned_path = tuned_file;
   result.rule = options.rule;

@@ -2,6 +2,7 @@
 // GPT-2's two checkpoints (Conv1D layout) and planted spectra against a dense NumPy oracle
 // (tests/extract/extract_oracle.py), and hostile pairs with their exact messages.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <filesystem>
@@ -170,6 +171,33 @@ TEST(Extract, TinyGpt2StepsMatchTheDenseOracle) {
     EXPECT_EQ(again.exit_code, 1);
     EXPECT_NE(again.err.find("no 2-D weight differs (identical: 28, not extracted: 0)"), std::string::npos)
         << again.err;
+  }
+}
+
+// config.json decides GPT-2's Conv1D layout; one that cannot be read (a FIFO, which must
+// not block, or not JSON) is ignored with a warning, and the layout is then the stored one.
+TEST(Extract, AnUnreadableModelConfigIsIgnoredWithAWarning) {
+  TempDir dir;
+  for (const std::string name : {"step1.safetensors", "step200.safetensors"}) {
+    fs::copy_file(shared_path("models/tinygpt2-steps/" + name), dir.path() / name);
+  }
+  const fs::path config = dir.path() / "config.json";
+  for (const bool fifo : {true, false}) {
+    SCOPED_TRACE(fifo ? "fifo" : "not json");
+    fs::remove(config);
+    if (fifo) {
+      ASSERT_EQ(::mkfifo(config.c_str(), 0600), 0);
+    } else {
+      write_text(config, "{\"model_type\": ");
+    }
+    const fs::path out = dir.path() / (fifo ? "out-fifo" : "out-text");
+    const auto r = run_lorank({"extract", (dir.path() / "step1.safetensors").string(),
+                               (dir.path() / "step200.safetensors").string(), "-o", out.string(),
+                               "--rank", "2", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "lorank: warning: '" + config.string() + "' is not a readable JSON object: ignored "
+                     "(GPT-2 Conv1D layers are recognised by its model_type)\n");
+    for (const json& m : json::parse(r.out)["matrices"]) EXPECT_FALSE(m["transposed"]);
   }
 }
 
