@@ -42,10 +42,12 @@ int run(const ExtractFlags& f) {
     return usage_error(fmt::format("--dtype must be F64, F32, F16 or BF16, got '{}'", f.dtype));
   }
   options.dtype = *dtype;
-  if (f.format != "peft" && f.format != "gguf") {
-    return usage_error(fmt::format("--format must be peft or gguf, got '{}'", f.format));
+  if (f.format != "peft" && f.format != "gguf" && f.format != "mlx") {
+    return usage_error(fmt::format("--format must be peft, gguf or mlx, got '{}'", f.format));
   }
-  options.format = f.format == "gguf" ? AdapterFormat::kGguf : AdapterFormat::kPeft;
+  options.format = f.format == "gguf"  ? AdapterFormat::kGguf
+                   : f.format == "mlx" ? AdapterFormat::kMlx
+                                       : AdapterFormat::kPeft;
   if (f.out.empty()) return usage_error("-o: the output path is empty");
   Result<Checkpoint> base = Checkpoint::open(f.base);
   if (!base) return report_failure(base.error());
@@ -74,10 +76,10 @@ void register_extract(CLI::App& app, CommandRegistry& registry) {
       "extract", "Turn a full fine-tune into a LoRA adapter: each 2-D weight's dW = "
                  "W_finetuned - W_base streamed (never dense in memory), its top singular "
                  "directions by block Lanczos certified to --tolerance, the rank per matrix by "
-                 "--rank, --energy or --threshold (capped by --max-rank), written as PEFT or GGUF.");
+                 "--rank, --energy or --threshold (capped by --max-rank), written as PEFT, GGUF or mlx_lm.");
   sub->add_option("base", f->base, "Base checkpoint (safetensors, sharded folder, GGUF, .bin)")->required();
   sub->add_option("finetuned", f->finetuned, "Fine-tuned checkpoint of the same architecture")->required();
-  sub->add_option("-o,--out", f->out, "Output: a PEFT folder, or a .gguf file with --format gguf. Never an input")->required();
+  sub->add_option("-o,--out", f->out, "Output: a PEFT or mlx folder, or a .gguf file with --format gguf. Never an input")->required();
   add_rank_flags(sub, f->rank);
   sub->add_option("--max-rank", f->max_rank, "Cap every matrix's rank");
   sub->add_option("--tolerance", f->tolerance, "Relative error allowed on each retained sigma")
@@ -88,7 +90,7 @@ void register_extract(CLI::App& app, CommandRegistry& registry) {
   sub->add_flag("--keep-full", f->keep_full,
                 "Store the differing tensors that are not extracted (norms, biases) whole");
   sub->add_option("--dtype", f->dtype, "Dtype of the factors: F32, F16, BF16 or F64")->capture_default_str();
-  sub->add_option("--format", f->format, "Output format: peft, or gguf (llama.cpp; needs a GGUF checkpoint)")
+  sub->add_option("--format", f->format, "Output format: peft, gguf (llama.cpp; needs a GGUF checkpoint) or mlx (mlx_lm)")
       ->capture_default_str();
   sub->add_option("--seed", f->seed, "Seed of the Krylov start block")->capture_default_str();
   sub->add_flag("--overwrite", f->overwrite, "Replace an existing output lorank wrote (never an input)");

@@ -10,7 +10,9 @@
 #include <deque>
 #include <regex>
 
+#include "adapter/mlx_config.h"
 #include "adapter/peft_config.h"
+#include "adapter/widen_factor.h"
 #include "extract/delta_svd.h"
 #include "io/file.h"
 #include "io/json_text.h"
@@ -128,12 +130,12 @@ Status check_options(const ExtractOptions& o) {
     return invalid_argument("--tolerance must be in (0, 0.5), got {}", o.tolerance);
   }
   if (o.max_rank && *o.max_rank == 0) return invalid_argument("--max-rank must be at least 1");
-  if (o.format != AdapterFormat::kPeft && o.format != AdapterFormat::kGguf) {
-    return invalid_argument("extract writes PEFT or GGUF adapters, not {}", format_name(o.format));
+  if (o.format == AdapterFormat::kKohya) {
+    return invalid_argument("extract writes PEFT, GGUF or mlx adapters, not kohya");
   }
-  if (o.format == AdapterFormat::kGguf && (o.embeddings || o.keep_full)) {
-    return invalid_argument("--format gguf: llama.cpp adapters hold linear modules only (no "
-                            "--embeddings or --keep-full)");
+  if (o.format != AdapterFormat::kPeft && (o.embeddings || o.keep_full)) {
+    return invalid_argument("--format {}: its adapters hold linear modules only (no "
+                            "--embeddings or --keep-full)", format_name(o.format));
   }
   if (!is_convertible_float(o.dtype)) {
     return invalid_argument("cannot write factors as {}: choose F64, F32, F16 or BF16", dtype_name(o.dtype));
@@ -195,6 +197,44 @@ Result<std::vector<GgufKv>> gguf_adapter_kvs(const Checkpoint& base, const Check
                           "tensor names)", base.path().string(), tuned.path().string());
 }
 
+// mlx_lm builds LoRA layers per transformer block: `model.layers.N.<key>` gives N and the
+// key (`self_attn.q_proj`) that lora_parameters.keys lists.
+struct LayerKey {
+  std::size_t layer = 0;
+  std::string key;
+};
+std::optional<LayerKey> layer_key(std::string_view name) {
+  for (std::size_t at = name.find("layers."); at != std::string_view::npos; at = name.find("layers.", at + 1)) {
+    if (at != 0 && name[at - 1] != '.') continue;
+    std::size_t i = at + 7, layer = 0;
+    const std::size_t digits = i;
+    while (i < name.size() && name[i] >= '0' && name[i] <= '9' && i - digits < 9) layer = layer * 10 + (name[i++] - '0');
+    if (i == digits || i >= name.size() || name[i] != '.') continue;
+    std::string key(name.substr(i + 1));
+    if (key.ends_with(".weight")) key.resize(key.size() - 7);
+    return LayerKey{layer, key};
+  }
+  return std::nullopt;
+}
+
+// adapter_config.json for mlx_lm: num_layers = the checkpoint's layer count (mlx_lm adapts
+// the last num_layers blocks), the keys of the extracted modules, scale 1.
+Result<MlxConfig> mlx_extract_config(const Checkpoint& base, const std::vector<std::string>& keys,
+                                     std::size_t rank) {
+  std::size_t layers = 0;
+  for (const CheckpointTensor& t : base.tensors()) {
+    if (auto lk = layer_key(t.name)) layers = std::max(layers, lk->layer + 1);
+  }
+  nlohmann::ordered_json j;
+  j["fine_tune_type"] = "lora";
+  j["num_layers"] = layers;
+  j["lora_parameters"] = {{"rank", rank}, {"scale", 1.0}, {"dropout", 0.0}, {"keys", keys}};
+  const std::string text = io::dump_json_shallow(j);
+  LORANK_ASSIGN_OR_RETURN(MlxConfig parsed, adapter::parse_mlx_config(text, "adapter_config.json"));
+  parsed.raw_json = text;
+  return parsed;
+}
+
 }  // namespace
 
 Status check_not_extract_input(const Checkpoint& base, const Checkpoint& finetuned,
@@ -227,6 +267,8 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
   result.tolerance = options.tolerance;
   auto storage = std::make_shared<ExtractStorage>();
   const bool gguf = options.format == AdapterFormat::kGguf;
+  const bool mlx = options.format == AdapterFormat::kMlx;
+  std::vector<std::string> mlx_keys;
   Adapter stacked;
   stacked.format = options.format;
   stacked.container = gguf ? Container::kGguf : Container::kSafetensors;
@@ -234,7 +276,7 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
     LORANK_ASSIGN_OR_RETURN(stacked.gguf_kvs, gguf_adapter_kvs(base, tuned));
   }
   stacked.weights_path = tuned.files().empty() ? tuned.path() : tuned.files().front();
-  if (!gguf) stacked.peft = PeftConfig{};
+  if (options.format == AdapterFormat::kPeft) stacked.peft = PeftConfig{};
   bool fan_in_fan_out = false;
   std::vector<TensorView> kept;
   const std::size_t total = base.tensors().size();
@@ -284,7 +326,17 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
       m.tensor = b.name;
       std::string path = b.name;
       if (path.ends_with(".weight")) path.resize(path.size() - 7);
-      m.module = gguf ? b.name : "base_model.model." + path;  // GGUF: the base tensor's name
+      // GGUF: the base tensor's name; mlx_lm: the module path.
+      m.module = gguf ? b.name : mlx ? path : "base_model.model." + path;
+      if (mlx) {
+        const std::optional<LayerKey> lk = layer_key(b.name);
+        if (!lk) {
+          return invalid_data("--format mlx: tensor '{}' is not in a 'layers.N.' block (mlx_lm adds "
+                              "LoRA layers per transformer block); use --include or --format peft",
+                              b.name);
+        }
+        if (std::find(mlx_keys.begin(), mlx_keys.end(), lk->key) == mlx_keys.end()) mlx_keys.push_back(lk->key);
+      }
       m.rows = static_cast<std::size_t>(b.shape.dims[0]);
       m.cols = static_cast<std::size_t>(b.shape.dims[1]);
       m.embedding = role == Role::kEmbedding;
@@ -329,13 +381,24 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
       lm.scale = 1.0;
       lm.scale_rule = "alpha/r";
       Status status;
-      const char* a_suffix = gguf ? ".lora_a" : m.embedding ? ".lora_embedding_A" : ".lora_A.weight";
-      const char* b_suffix = gguf ? ".lora_b" : m.embedding ? ".lora_embedding_B" : ".lora_B.weight";
-      lm.A = TensorView{storage->names.emplace_back(m.module + a_suffix), DType::kF64,
-                        Shape{{static_cast<int64_t>(k), static_cast<int64_t>(in)}},
+      const char* a_suffix = gguf || mlx ? ".lora_a" : m.embedding ? ".lora_embedding_A" : ".lora_A.weight";
+      const char* b_suffix = gguf || mlx ? ".lora_b" : m.embedding ? ".lora_embedding_B" : ".lora_B.weight";
+      const auto ki = static_cast<int64_t>(k);
+      Shape a_shape{{ki, static_cast<int64_t>(in)}}, b_shape{{static_cast<int64_t>(out), ki}};
+      if (mlx) {  // mlx_lm stores lora_a = Aᵀ [in, k] and lora_b = Bᵀ [k, out]
+        if (m.transposed) {
+          return invalid_data("--format mlx: tensor '{}' is stored [in, out] (GPT-2 Conv1D): use "
+                              "--format peft", b.name);
+        }
+        lm.transposed = true;
+        to_stored_order(lm, Factor::kA, af);
+        to_stored_order(lm, Factor::kB, bf);
+        a_shape = Shape{{static_cast<int64_t>(in), ki}};
+        b_shape = Shape{{ki, static_cast<int64_t>(out)}};
+      }
+      lm.A = TensorView{storage->names.emplace_back(m.module + a_suffix), DType::kF64, a_shape,
                         own(*storage, af, DType::kF64, status)};
-      lm.B = TensorView{storage->names.emplace_back(m.module + b_suffix), DType::kF64,
-                        Shape{{static_cast<int64_t>(out), static_cast<int64_t>(k)}},
+      lm.B = TensorView{storage->names.emplace_back(m.module + b_suffix), DType::kF64, b_shape,
                         own(*storage, bf, DType::kF64, status)};
       stacked.tensors.push_back(lm.A);
       stacked.tensors.push_back(lm.B);
@@ -367,6 +430,9 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
                         result.not_extracted.size());
   }
   stacked.storage = storage;
+  if (mlx) {
+    LORANK_ASSIGN_OR_RETURN(stacked.mlx, mlx_extract_config(base, mlx_keys, 1));
+  }
   // Every module already has its k: resize's truncation at the largest k keeps it whole and
   // gives balanced factors (√σ in each), the PEFT config and the dtype.
   ResizeOptions resize;
@@ -381,7 +447,9 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
   std::erase_if(result.adapter.notes, [](const std::string& s) {
     return s.find("no adapter_config.json") != std::string::npos;
   });
-  if (!gguf) LORANK_RETURN_IF_ERROR(finish_peft_config(result.adapter.adapter, fan_in_fan_out, base));
+  if (options.format == AdapterFormat::kPeft) {
+    LORANK_RETURN_IF_ERROR(finish_peft_config(result.adapter.adapter, fan_in_fan_out, base));
+  }
   if (options.progress) options.progress(total, total);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -57,10 +57,31 @@ std::string extract_and_check(const TempDir& dir, const fs::path& base, const fs
   return o.out;
 }
 
+// By name without PEFT's "base_model.model." (mlx_lm names the module path itself).
 std::map<std::string, json> by_name(const json& list, const std::string& key) {
   std::map<std::string, json> out;
-  for (const json& m : list) out[m[key].get<std::string>()] = m;
+  for (const json& m : list) {
+    std::string name = m[key];
+    if (name.rfind("base_model.model.", 0) == 0) name = name.substr(17);
+    out[name] = m;
+  }
   return out;
+}
+
+// `a` and `b` hold the same weights up to the F32 rounding of W + B·A: extract finds
+// nothing, or differences of relative size ≤ 1e-6.
+void expect_same_model(const TempDir& dir, const fs::path& a, const fs::path& b) {
+  const auto again = run_lorank({"extract", a.string(), b.string(), "-o", (dir.path() / "again").string(),
+                                 "--rank", "1", "--json", "--embeddings"});
+  if (again.exit_code == 0) {
+    for (const json& x : json::parse(again.out)["matrices"]) {
+      EXPECT_LE(x["relative_change"].get<double>(), 1e-6) << x["tensor"];
+    }
+    fs::remove_all(dir.path() / "again");
+  } else {
+    EXPECT_EQ(again.exit_code, 1);
+    EXPECT_NE(again.err.find("no 2-D weight differs"), std::string::npos) << again.err;
+  }
 }
 
 // merge(real r = 8 LoRA into stories260K, F32) then extract: each module's spectrum comes
@@ -80,7 +101,8 @@ void expect_round_trip(const fs::path& base, const fs::path& lora, const std::st
   for (const std::vector<std::string>& rule :
        {std::vector<std::string>{"--rank", "8"}, {"--threshold", "1e-4"}, {"--energy", "0.999999"}}) {
     SCOPED_TRACE(rule[0]);
-    const fs::path out = dir.path() / ("extracted" + rule[0] + (format.empty() ? "" : ".gguf"));
+    const bool gguf = !format.empty() && format.back() == "gguf";
+    const fs::path out = dir.path() / ("extracted" + rule[0] + (gguf ? ".gguf" : ""));
     std::vector<std::string> args = {"extract", base.string(), merged.string(), "-o", out.string(),
                                      "--tolerance", "1e-8", "--json"};
     args.insert(args.end(), rule.begin(), rule.end());
@@ -88,8 +110,7 @@ void expect_round_trip(const fs::path& base, const fs::path& lora, const std::st
     const json report = run_json(args);
     ASSERT_EQ(report["matrices"].size(), 35u);
     EXPECT_EQ(report["summary"]["identical"], identical);  // the norms and the embedding
-    for (const json& x : report["matrices"]) {
-      const std::string module = x["module"];
+    for (const auto& [module, x] : by_name(report["matrices"], "module")) {
       SCOPED_TRACE(module);
       ASSERT_TRUE(want.count(module));
       const json& w = want.at(module)["singular_values"];
@@ -128,6 +149,50 @@ TEST(Extract, GgufMergeRoundTripWritesALlamaCppAdapter) {
                     {"--format", "gguf"}, 12);
 }
 
+// mlx_lm output: lora_a = Aᵀ, lora_b = Bᵀ under the module paths, and a config that makes
+// mlx_lm build those layers (num_layers = the model's 5 blocks, the 7 keys, scale 1).
+TEST(Extract, MlxMergeRoundTripWritesAnMlxLmAdapter) {
+  expect_round_trip(shared_path("models/stories260K/model.safetensors"),
+                    shared_path("models/stories260K-lora-r8"), "merged.safetensors", {"--format", "mlx"}, 12);
+  TempDir dir;
+  const fs::path out = dir.path() / "mlx";
+  ASSERT_EQ(run_lorank({"extract", shared_path("models/stories260K/model.safetensors").string(),
+                        shared_path("models/stories260K/model.safetensors").string(), "-o", out.string(),
+                        "--rank", "2", "--format", "mlx"}).exit_code, 1);  // nothing differs
+  const fs::path merged = dir.path() / "merged.safetensors";
+  ASSERT_EQ(run_lorank({"merge", shared_path("models/stories260K/model.safetensors").string(),
+                        shared_path("models/stories260K-lora-r8").string(), "-o", merged.string()}).exit_code, 0);
+  ASSERT_EQ(run_lorank({"extract", shared_path("models/stories260K/model.safetensors").string(),
+                        merged.string(), "-o", out.string(), "--rank", "3", "--format", "mlx",
+                        "--exclude", "mlp"}).exit_code, 0);
+  const json config = json::parse(testing::read_text_file(out / "adapter_config.json"));
+  EXPECT_EQ(config["fine_tune_type"], "lora");
+  EXPECT_EQ(config["num_layers"], 5);
+  EXPECT_EQ(config["lora_parameters"]["rank"], 3);
+  EXPECT_EQ(config["lora_parameters"]["scale"], 1.0);
+  EXPECT_EQ(config["lora_parameters"]["keys"],
+            json::parse(R"(["self_attn.k_proj","self_attn.o_proj","self_attn.q_proj","self_attn.v_proj"])"));
+  // lorank merge reads the mlx adapter back as the same ΔW (not ΔWᵀ: q_proj and o_proj are
+  // square, so only the values tell): merging it gives the first merge back.
+  const fs::path full = dir.path() / "mlx8";
+  ASSERT_EQ(run_lorank({"extract", shared_path("models/stories260K/model.safetensors").string(),
+                        merged.string(), "-o", full.string(), "--rank", "8", "--format", "mlx",
+                        "--dtype", "F64"}).exit_code, 0);
+  const fs::path merged2 = dir.path() / "merged2.safetensors";
+  ASSERT_EQ(run_lorank({"merge", shared_path("models/stories260K/model.safetensors").string(),
+                        full.string(), "-o", merged2.string()}).exit_code, 0);
+  expect_same_model(dir, merged, merged2);
+  // GPT-2's h.N blocks are not mlx_lm's layers.N: refused, nothing written.
+  const auto r = run_lorank({"extract", shared_path("models/tinygpt2-steps/step1.safetensors").string(),
+                             shared_path("models/tinygpt2-steps/step200.safetensors").string(), "-o",
+                             (dir.path() / "gpt2").string(), "--rank", "2", "--format", "mlx"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "lorank: error: --format mlx: tensor 'transformer.h.0.attn.c_attn.weight' is not in a "
+                   "'layers.N.' block (mlx_lm adds LoRA layers per transformer block); use --include or "
+                   "--format peft\n");
+  EXPECT_FALSE(fs::exists(dir.path() / "gpt2"));
+}
+
 // GPT-2 Conv1D ([in, out] storage): ΔW extracted as stored, applied transposed through
 // fan_in_fan_out; the oracle checks σ, Eckart–Young optimality and the rule on every matrix.
 TEST(Extract, TinyGpt2StepsMatchTheDenseOracle) {
@@ -161,17 +226,7 @@ TEST(Extract, TinyGpt2StepsMatchTheDenseOracle) {
   const fs::path merged = dir.path() / "merged.safetensors";
   const auto m = run_lorank({"merge", step1.string(), full.string(), "-o", merged.string()});
   ASSERT_EQ(m.exit_code, 0) << m.err;
-  const auto again = run_lorank({"extract", step200.string(), merged.string(), "-o",
-                                 (dir.path() / "again").string(), "--rank", "1", "--json", "--embeddings"});
-  if (again.exit_code == 0) {  // whatever still differs is the F32 rounding of W + B·A
-    for (const json& x : json::parse(again.out)["matrices"]) {
-      EXPECT_LE(x["relative_change"].get<double>(), 1e-6) << x["tensor"];
-    }
-  } else {  // measured: every tensor of the merge equals step200's bit for bit
-    EXPECT_EQ(again.exit_code, 1);
-    EXPECT_NE(again.err.find("no 2-D weight differs (identical: 28, not extracted: 0)"), std::string::npos)
-        << again.err;
-  }
+  expect_same_model(dir, step200, merged);  // measured: bit for bit
 }
 
 // config.json decides GPT-2's Conv1D layout; one that cannot be read (a FIFO, which must
@@ -291,8 +346,11 @@ TEST(Extract, HostilePairsFailWithOneLineAndWriteNothing) {
            "by GGUF tensor names)\n"},
       {file("missing"), out.string(), {"--exclude", std::string(1025, 'x')}, 2,
        "lorank: error: --exclude is 1025 characters long: at most 1024\n"},
-      {file("missing"), out.string(), {"--format", "mlx"}, 2,
-       "lorank: error: --format must be peft or gguf, got 'mlx'\n"},
+      {file("missing"), out.string(), {"--format", "kohya"}, 2,
+       "lorank: error: --format must be peft, gguf or mlx, got 'kohya'\n"},
+      {file("missing"), out.string(), {"--format", "mlx", "--keep-full"}, 2,
+       "lorank: error: --format mlx: its adapters hold linear modules only (no --embeddings or "
+       "--keep-full)\n"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.message);
