@@ -269,6 +269,7 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
   const bool gguf = options.format == AdapterFormat::kGguf;
   const bool mlx = options.format == AdapterFormat::kMlx;
   std::vector<std::string> mlx_keys;
+  const DType stack_dtype = options.dtype == DType::kF64 ? DType::kF64 : DType::kF32;
   Adapter stacked;
   stacked.format = options.format;
   stacked.container = gguf ? Container::kGguf : Container::kSafetensors;
@@ -396,10 +397,13 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
         a_shape = Shape{{static_cast<int64_t>(in), ki}};
         b_shape = Shape{{ki, static_cast<int64_t>(out)}};
       }
-      lm.A = TensorView{storage->names.emplace_back(m.module + a_suffix), DType::kF64, a_shape,
-                        own(*storage, af, DType::kF64, status)};
-      lm.B = TensorView{storage->names.emplace_back(m.module + b_suffix), DType::kF64, b_shape,
-                        own(*storage, bf, DType::kF64, status)};
+      // Held until every matrix is done: F32 unless the output is F64 (half the memory; the
+      // output dtype rounds as much anyway).
+      lm.A = TensorView{storage->names.emplace_back(m.module + a_suffix), stack_dtype, a_shape,
+                        own(*storage, af, stack_dtype, status)};
+      lm.B = TensorView{storage->names.emplace_back(m.module + b_suffix), stack_dtype, b_shape,
+                        own(*storage, bf, stack_dtype, status)};
+      LORANK_RETURN_IF_ERROR(status);
       stacked.tensors.push_back(lm.A);
       stacked.tensors.push_back(lm.B);
       stacked.modules.push_back(std::move(lm));
