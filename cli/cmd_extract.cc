@@ -17,7 +17,7 @@ namespace lorank::cli {
 namespace {
 
 struct ExtractFlags {
-  std::string base, finetuned, out, dtype = "F32", include, exclude, format = "peft";
+  std::string base, finetuned, out, dtype = "F32", include, exclude, format = "peft", html;
   RankFlags rank;
   std::optional<std::size_t> max_rank;
   double tolerance = 1e-3;
@@ -54,15 +54,25 @@ int run(const ExtractFlags& f) {
   Result<Checkpoint> tuned = Checkpoint::open(f.finetuned);
   if (!tuned) return report_failure(tuned.error());
   if (Status s = check_not_extract_input(*base, *tuned, f.out); !s.ok()) return report_failure(s);
+  if (!f.html.empty()) {
+    if (Status s = check_not_extract_input(*base, *tuned, f.html); !s.ok()) return report_failure(s);
+  }
   Result<ExtractResult> result = extract_adapter(*base, *tuned, options);
   if (!result) return report_failure(result.error());
   print_messages(result->warnings, "warning");
   print_messages(result->adapter.warnings, "warning");
   print_messages(result->adapter.notes, "note");
-  const int written = write_verified_adapter(result->adapter.adapter, f.out, f.overwrite, !f.no_verify,
-                                              [&](const std::filesystem::path& temp) {
-                                                return verify_extracted(temp, *result);
-                                              });
+  // The HTML page is written from the adapter's pre-publish hook: a refused or failed page
+  // leaves no adapter behind, and a refused adapter no page.
+  const int written = write_verified_adapter(
+      result->adapter.adapter, f.out, f.overwrite, !f.no_verify || !f.html.empty(),
+      [&](const std::filesystem::path& temp) {
+        if (!f.no_verify) LORANK_RETURN_IF_ERROR(verify_extracted(temp, *result));
+        if (f.html.empty()) return Status();
+        // As audit --html: replaced only with --overwrite, and only an HTML page.
+        return write_text_file(f.html, extract_html(*result), f.overwrite, looks_like_html,
+                               "an HTML report");
+      });
   if (written != kExitOk) return written;
   fmt::print("{}", f.json ? extract_json(*result) : extract_table(*result));
   return kExitOk;
@@ -96,6 +106,7 @@ void register_extract(CLI::App& app, CommandRegistry& registry) {
   sub->add_flag("--overwrite", f->overwrite, "Replace an existing output lorank wrote (never an input)");
   sub->add_flag("--no-verify", f->no_verify, "Skip re-reading the output and checking its spectra");
   sub->add_flag("--json", f->json, "Print the report as JSON");
+  sub->add_option("--html", f->html, "Also write the report as a self-contained HTML page");
   registry.add(sub, [f] { return run(*f); });
 }
 

@@ -140,6 +140,12 @@ int usage_error(std::string_view message) {
   return kExitUsage;
 }
 
+bool looks_like_html(std::span<const std::byte> head) {
+  constexpr std::string_view kDoctype = "<!DOCTYPE html>";
+  return head.size() >= kDoctype.size() &&
+         std::string_view(reinterpret_cast<const char*>(head.data()), kDoctype.size()) == kDoctype;
+}
+
 int write_verified_adapter(const Adapter& adapter, const std::string& out, bool overwrite,
                            bool verify_output, BeforePublish verify) {
   AdapterWriteOptions options;

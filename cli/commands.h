@@ -5,7 +5,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +41,10 @@ class CommandRegistry {
 // Prints `lorank: <kind>: <line>` to stderr for each line ("warning", "note"), escaped for
 // the terminal.
 void print_messages(const std::vector<std::string>& lines, std::string_view kind);
+
+// An existing --html target that --overwrite may replace: an HTML page (lorank's reports
+// start with <!DOCTYPE html>).
+bool looks_like_html(std::span<const std::byte> head);
 
 // Writes `adapter` to `out` (--overwrite as given) after `verify` (unless --no-verify, i.e.
 // !verify_output) accepted the hidden temp output; kExitOk, or the failure reported.

@@ -115,6 +115,11 @@ Status verify_extracted(const std::filesystem::path& out, const ExtractResult& r
 // reading; the same as one JSON object (keys in docs/extract.md).
 std::string extract_table(const ExtractResult& result);
 std::string extract_json(const ExtractResult& result);
+// The intrinsic-rank sentence(s) of both.
+std::string extract_reading(const ExtractResult& result);
+// One self-contained HTML page (no network, no scripts): the reading, every matrix's ΔW
+// spectrum σ_i/σ_1 and the table; every file-derived string escaped.
+std::string extract_html(const ExtractResult& result);
 
 }  // namespace lorank
 

@@ -73,6 +73,8 @@ Reading reading(const ExtractResult& r) {
 
 }  // namespace
 
+std::string extract_reading(const ExtractResult& r) { return reading(r).text; }
+
 std::string extract_table(const ExtractResult& r) {
   std::size_t width = 6;
   for (const ExtractedMatrix& m : r.matrices) width = std::max(width, m.tensor.size());

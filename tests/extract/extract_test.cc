@@ -229,6 +229,35 @@ TEST(Extract, TinyGpt2StepsMatchTheDenseOracle) {
   expect_same_model(dir, step200, merged);  // measured: bit for bit
 }
 
+// --html: one self-contained page beside the adapter, never over an input, replaced only
+// with --overwrite.
+TEST(Extract, HtmlReportIsWrittenWithTheAdapter) {
+  TempDir dir;
+  const std::string step1 = shared_path("models/tinygpt2-steps/step1.safetensors").string();
+  const std::string step200 = shared_path("models/tinygpt2-steps/step200.safetensors").string();
+  const fs::path html = dir.path() / "report.html";
+  auto run = [&](const std::string& out, const std::string& page, bool overwrite) {
+    std::vector<std::string> args = {"extract", step1, step200, "-o", out, "--energy", "0.9", "--html", page};
+    if (overwrite) args.push_back("--overwrite");
+    return run_lorank(args);
+  };
+  ASSERT_EQ(run((dir.path() / "a").string(), html.string(), false).exit_code, 0);
+  const std::string page = testing::read_text_file(html);
+  EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(page.find("transformer.h.1.mlp.c_proj.weight"), std::string::npos);
+  EXPECT_NE(page.find("Intrinsic rank: under energy:0.9"), std::string::npos);
+  EXPECT_EQ(page.find("nan"), std::string::npos);
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+  const auto again = run((dir.path() / "b").string(), html.string(), false);  // exists
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "b"));
+  EXPECT_EQ(run((dir.path() / "a").string(), html.string(), true).exit_code, 0);
+  const auto input = run((dir.path() / "c").string(), step200, false);
+  EXPECT_EQ(input.exit_code, 2);
+  EXPECT_EQ(input.err, "lorank: error: refusing to write over the input '" + step200 + "'\n");
+  EXPECT_FALSE(fs::exists(dir.path() / "c"));
+}
+
 // config.json decides GPT-2's Conv1D layout; one that cannot be read (a FIFO, which must
 // not block, or not JSON) is ignored with a warning, and the layout is then the stored one.
 TEST(Extract, AnUnreadableModelConfigIsIgnoredWithAWarning) {
