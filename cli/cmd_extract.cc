@@ -12,6 +12,7 @@
 #include "lorank/checkpoint.h"
 #include "lorank/extract.h"
 #include "lorank/files.h"
+#include "lorank/text_chart.h"
 
 namespace lorank::cli {
 namespace {
@@ -57,7 +58,10 @@ int run(const ExtractFlags& f) {
   if (!f.html.empty()) {
     if (Status s = check_not_extract_input(*base, *tuned, f.html); !s.ok()) return report_failure(s);
   }
+  ProgressBar bar(stderr, "extract", base->tensors().size());
+  options.progress = [&bar](std::size_t done, std::size_t) { bar.update(done); };
   Result<ExtractResult> result = extract_adapter(*base, *tuned, options);
+  bar.finish();
   if (!result) return report_failure(result.error());
   print_messages(result->warnings, "warning");
   print_messages(result->adapter.warnings, "warning");
