@@ -22,6 +22,9 @@
           #{sigma_i >= t sigma_1} of the dense values up to boundary values within TOLERANCE.
       Prints "ok: N matrices, max sigma rel err E, max gap G" or a failure line, exit 1.
 
+  torch-bin SRC.safetensors OUT.bin
+      the 2-D tensors of SRC (F32) as a PyTorch state dict (tests/io/torch_fixture.py's writer).
+
   hostile OUT_DIR
       base.safetensors (a.weight 4x3, b.weight 3x3) and fine-tunes against it: shape (a is
       3x4), missing (no b), nan (a[2, 1] NaN), same (identical bytes).
@@ -197,6 +200,13 @@ def check(base_path, tuned_path, adapter_dir, report_path, tol, rule):
 if __name__ == "__main__":
     if sys.argv[1] == "planted":
         sys.exit(planted(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])))
+    if sys.argv[1] == "torch-bin":
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "audit"))
+        from base_audit_oracle import write_torch_bin
+        src = read_model(sys.argv[2])
+        write_torch_bin(sys.argv[3], {n: values(e).astype(np.float32) for n, e in src.items()
+                                      if len(e[1]) == 2})
+        sys.exit(0)
     if sys.argv[1] == "hostile":
         sys.exit(hostile(sys.argv[2]))
     if sys.argv[1] == "check":

@@ -39,9 +39,12 @@ json run_json(const std::vector<std::string>& args) {
 void write_text(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 // Extracts with `flags` as F64 and runs the dense oracle on the result; returns its stdout.
+// `oracle_base` (default: `base`) is what the oracle reads the base from (it reads
+// safetensors only).
 std::string extract_and_check(const TempDir& dir, const fs::path& base, const fs::path& tuned,
                               const std::string& tag, const std::vector<std::string>& flags,
-                              const std::string& rule, const std::string& tolerance = "1e-3") {
+                              const std::string& rule, const std::string& tolerance = "1e-3",
+                              const fs::path& oracle_base = {}) {
   const fs::path out = dir.path() / ("out-" + tag);
   std::vector<std::string> args = {"extract", base.string(), tuned.string(), "-o", out.string(),
                                    "--dtype", "F64", "--json", "--tolerance", tolerance};
@@ -50,7 +53,8 @@ std::string extract_and_check(const TempDir& dir, const fs::path& base, const fs
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const fs::path report = dir.path() / ("report-" + tag + ".json");
   write_text(report, r.out);
-  const auto o = run_command({"/usr/bin/python3", kOracle, "check", base.string(), tuned.string(),
+  const auto o = run_command({"/usr/bin/python3", kOracle, "check",
+                              (oracle_base.empty() ? base : oracle_base).string(), tuned.string(),
                               out.string(), report.string(), tolerance, rule});
   EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
   EXPECT_NE(o.out.find("ok: "), std::string::npos) << o.out;
@@ -314,6 +318,19 @@ TEST(Extract, ShardedBf16BaseAgainstF32MatchesTheDenseOracle) {
   extract_and_check(dir, shared_path("models/stories260K-sharded"),
                     shared_path("models/stories260K/model.safetensors"), "sharded", {"--rank", "4"},
                     "fixed:4");
+}
+
+// A PyTorch .bin base (the 2-D tensors of step1, by the torch fixture's writer) against the
+// safetensors fine-tune: the same oracle numbers; the 1-D tensors only the fine-tune has
+// are warnings.
+TEST(Extract, PytorchBinBaseMatchesTheDenseOracle) {
+  TempDir dir;
+  const fs::path step1 = shared_path("models/tinygpt2-steps/step1.safetensors");
+  const fs::path bin = dir.path() / "step1.bin";
+  const auto w = run_command({"/usr/bin/python3", kOracle, "torch-bin", step1.string(), bin.string()});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  extract_and_check(dir, bin, shared_path("models/tinygpt2-steps/step200.safetensors"), "bin",
+                    {"--threshold", "0.1"}, "threshold:0.1", "1e-3", step1);
 }
 
 // Planted spectra where a svd_lowrank(q = k + 10, niter = 2)-style method is far off.
