@@ -164,6 +164,60 @@ Result<TensorView> full_tensor(const Checkpoint& tuned, const CheckpointTensor& 
   return v;
 }
 
+// The module for ΔW ≈ L·R (rows×k, k×cols) in `format`'s names and layout. The layer
+// applies ΔW or, transposed (Conv1D, embeddings), ΔWᵀ = Rᵀ·Lᵀ: B·A is then B = Rᵀ, A = Lᵀ.
+// mlx_lm stores lora_a = Aᵀ [in, k] and lora_b = Bᵀ [k, out]. The factors are held in
+// `dtype` until every matrix is done.
+Result<LoraModule> module_from_factors(const ExtractedMatrix& m, extract_internal::DeltaFactors f,
+                                       AdapterFormat format, DType dtype, ExtractStorage& st) {
+  const bool gguf = format == AdapterFormat::kGguf, mlx = format == AdapterFormat::kMlx;
+  const std::size_t k = m.k;
+  std::vector<double> bf, af;
+  std::size_t out = m.rows, in = m.cols;
+  if (!m.transposed) {
+    bf = std::move(f.left);
+    af = std::move(f.right);
+  } else {
+    if (mlx) {
+      return invalid_data("--format mlx: tensor '{}' is stored [in, out] (GPT-2 Conv1D): use "
+                          "--format peft", m.tensor);
+    }
+    std::swap(out, in);
+    bf.resize(m.cols * k);
+    af.resize(k * m.rows);
+    for (std::size_t j = 0; j < k; ++j) {
+      for (std::size_t c = 0; c < m.cols; ++c) bf[c * k + j] = f.right[j * m.cols + c];
+      for (std::size_t r = 0; r < m.rows; ++r) af[j * m.rows + r] = f.left[r * k + j];
+    }
+  }
+  LoraModule lm;
+  lm.name = m.module;
+  lm.kind = m.embedding ? ModuleKind::kEmbedding : ModuleKind::kLinear;
+  lm.rank = k;
+  lm.out = out;
+  lm.in = in;
+  lm.alpha = static_cast<double>(k);
+  lm.scale = 1.0;
+  lm.scale_rule = "alpha/r";
+  const auto ki = static_cast<int64_t>(k), ini = static_cast<int64_t>(in), outi = static_cast<int64_t>(out);
+  Shape a_shape{{ki, ini}}, b_shape{{outi, ki}};
+  if (mlx) {
+    lm.transposed = true;
+    to_stored_order(lm, Factor::kA, af);
+    to_stored_order(lm, Factor::kB, bf);
+    a_shape = Shape{{ini, ki}};
+    b_shape = Shape{{ki, outi}};
+  }
+  const char* a_suffix = gguf || mlx ? ".lora_a" : m.embedding ? ".lora_embedding_A" : ".lora_A.weight";
+  const char* b_suffix = gguf || mlx ? ".lora_b" : m.embedding ? ".lora_embedding_B" : ".lora_B.weight";
+  Status a_status, b_status;
+  lm.A = TensorView{st.names.emplace_back(m.module + a_suffix), dtype, a_shape, own(st, af, dtype, a_status)};
+  lm.B = TensorView{st.names.emplace_back(m.module + b_suffix), dtype, b_shape, own(st, bf, dtype, b_status)};
+  LORANK_RETURN_IF_ERROR(a_status.with_context(fmt::format("tensor '{}'", lm.A.name)));
+  LORANK_RETURN_IF_ERROR(b_status.with_context(fmt::format("tensor '{}'", lm.B.name)));
+  return lm;
+}
+
 // The PEFT config resize wrote, plus what only extraction knows: the layers' orientation
 // and the base model.
 Status finish_peft_config(Adapter& out, bool fan_in_fan_out, const Checkpoint& base) {
@@ -269,6 +323,8 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
   const bool gguf = options.format == AdapterFormat::kGguf;
   const bool mlx = options.format == AdapterFormat::kMlx;
   std::vector<std::string> mlx_keys;
+  // Factors are held until every matrix is done: F32 unless the output is F64 (half the
+  // memory; the output dtype rounds as much anyway).
   const DType stack_dtype = options.dtype == DType::kF64 ? DType::kF64 : DType::kF32;
   Adapter stacked;
   stacked.format = options.format;
@@ -354,60 +410,12 @@ Result<ExtractResult> extract_adapter(const Checkpoint& base, const Checkpoint& 
                    : factors.error().with_context(fmt::format("tensor '{}' of '{}' and '{}'",
                                                               b.name, base_file, tuned_file));
       }
-      extract_internal::DeltaFactors& f = *factors;
-      // ΔW ≈ L·R (rows×k, k×cols). The layer applies ΔW or, transposed, ΔWᵀ = Rᵀ·Lᵀ: B·A is
-      // then B = Rᵀ, A = Lᵀ.
-      const std::size_t k = m.k;
-      std::vector<double> bf, af;
-      std::size_t out = m.rows, in = m.cols;
-      if (!m.transposed) {
-        bf = std::move(f.left);
-        af = std::move(f.right);
-      } else {
-        std::swap(out, in);
-        bf.resize(m.cols * k);
-        af.resize(k * m.rows);
-        for (std::size_t j = 0; j < k; ++j) {
-          for (std::size_t c = 0; c < m.cols; ++c) bf[c * k + j] = f.right[j * m.cols + c];
-          for (std::size_t r = 0; r < m.rows; ++r) af[j * m.rows + r] = f.left[r * k + j];
-        }
-      }
-      LoraModule lm;
-      lm.name = m.module;
-      lm.kind = m.embedding ? ModuleKind::kEmbedding : ModuleKind::kLinear;
-      lm.rank = k;
-      lm.out = out;
-      lm.in = in;
-      lm.alpha = static_cast<double>(k);
-      lm.scale = 1.0;
-      lm.scale_rule = "alpha/r";
-      Status status;
-      const char* a_suffix = gguf || mlx ? ".lora_a" : m.embedding ? ".lora_embedding_A" : ".lora_A.weight";
-      const char* b_suffix = gguf || mlx ? ".lora_b" : m.embedding ? ".lora_embedding_B" : ".lora_B.weight";
-      const auto ki = static_cast<int64_t>(k);
-      Shape a_shape{{ki, static_cast<int64_t>(in)}}, b_shape{{static_cast<int64_t>(out), ki}};
-      if (mlx) {  // mlx_lm stores lora_a = Aᵀ [in, k] and lora_b = Bᵀ [k, out]
-        if (m.transposed) {
-          return invalid_data("--format mlx: tensor '{}' is stored [in, out] (GPT-2 Conv1D): use "
-                              "--format peft", b.name);
-        }
-        lm.transposed = true;
-        to_stored_order(lm, Factor::kA, af);
-        to_stored_order(lm, Factor::kB, bf);
-        a_shape = Shape{{static_cast<int64_t>(in), ki}};
-        b_shape = Shape{{ki, static_cast<int64_t>(out)}};
-      }
-      // Held until every matrix is done: F32 unless the output is F64 (half the memory; the
-      // output dtype rounds as much anyway).
-      lm.A = TensorView{storage->names.emplace_back(m.module + a_suffix), stack_dtype, a_shape,
-                        own(*storage, af, stack_dtype, status)};
-      lm.B = TensorView{storage->names.emplace_back(m.module + b_suffix), stack_dtype, b_shape,
-                        own(*storage, bf, stack_dtype, status)};
-      LORANK_RETURN_IF_ERROR(status);
+      LORANK_ASSIGN_OR_RETURN(LoraModule lm, module_from_factors(m, std::move(*factors),
+                                                                 options.format, stack_dtype, *storage));
       stacked.tensors.push_back(lm.A);
       stacked.tensors.push_back(lm.B);
       stacked.modules.push_back(std::move(lm));
-      result.params += k * (m.rows + m.cols);
+      result.params += m.k * (m.rows + m.cols);
       result.delta_params += m.rows * m.cols;
       if (!m.certified) {
         result.warnings.push_back(fmt::format(
