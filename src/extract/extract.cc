@@ -9,6 +9,7 @@
 #include <cstring>
 #include <regex>
 
+#include "adapter/peft_config.h"
 #include "extract/delta_svd.h"
 #include "extract/output_format.h"
 #include "io/file.h"
