@@ -22,13 +22,6 @@
 namespace lorank::cli {
 namespace {
 
-// An existing --html target that --overwrite may replace: an HTML page.
-bool looks_like_html(std::span<const std::byte> head) {
-  constexpr std::string_view kDoctype = "<!DOCTYPE html>";
-  return head.size() >= kDoctype.size() &&
-         std::string_view(reinterpret_cast<const char*>(head.data()), kDoctype.size()) == kDoctype;
-}
-
 struct AuditFlags {
   std::string path;
   std::optional<double> alpha;

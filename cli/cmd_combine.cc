@@ -70,16 +70,11 @@ int run(const CombineFlags& f) {
   print_messages(result->warnings, "warning");
   print_messages(result->resized.warnings, "warning");
   print_messages(result->resized.notes, "note");
-  AdapterWriteOptions write_options;
-  write_options.overwrite = f.overwrite;
-  if (!f.no_verify) {
-    write_options.before_publish = [&](const std::filesystem::path& temp) {
-      return verify_resized(temp, result->resized, adapter_options);
-    };
-  }
-  if (Status s = write_adapter(result->resized.adapter, f.out, write_options); !s.ok()) {
-    return report_failure(s);
-  }
+  const int written = write_verified_adapter(result->resized.adapter, f.out, f.overwrite, !f.no_verify,
+                                              [&](const std::filesystem::path& temp) {
+                                                return verify_resized(temp, result->resized, adapter_options);
+                                              });
+  if (written != kExitOk) return written;
   fmt::print("{}", f.json ? resize_json(result->resized) : resize_table(result->resized));
   return kExitOk;
 }

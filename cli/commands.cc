@@ -140,6 +140,21 @@ int usage_error(std::string_view message) {
   return kExitUsage;
 }
 
+bool looks_like_html(std::span<const std::byte> head) {
+  constexpr std::string_view kDoctype = "<!DOCTYPE html>";
+  return head.size() >= kDoctype.size() &&
+         std::string_view(reinterpret_cast<const char*>(head.data()), kDoctype.size()) == kDoctype;
+}
+
+int write_verified_adapter(const Adapter& adapter, const std::string& out, bool overwrite,
+                           bool verify_output, BeforePublish verify) {
+  AdapterWriteOptions options;
+  options.overwrite = overwrite;
+  if (verify_output) options.before_publish = std::move(verify);
+  if (Status s = write_adapter(adapter, out, options); !s.ok()) return report_failure(s);
+  return kExitOk;
+}
+
 int report_failure(const Status& status) {
   if (status.code() == StatusCode::kInternal) return report_internal_error(status.to_string());
   fmt::print(stderr, "lorank: error: {}\n", escape_for_terminal(status.to_string()));

@@ -5,12 +5,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstddef>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "lorank/adapter.h"
+#include "lorank/files.h"
 #include "lorank/status.h"
 
 namespace lorank::cli {
@@ -37,6 +41,15 @@ class CommandRegistry {
 // Prints `lorank: <kind>: <line>` to stderr for each line ("warning", "note"), escaped for
 // the terminal.
 void print_messages(const std::vector<std::string>& lines, std::string_view kind);
+
+// An existing --html target that --overwrite may replace: an HTML page (lorank's reports
+// start with <!DOCTYPE html>).
+bool looks_like_html(std::span<const std::byte> head);
+
+// Writes `adapter` to `out` (--overwrite as given) after `verify` (unless --no-verify, i.e.
+// !verify_output) accepted the hidden temp output; kExitOk, or the failure reported.
+int write_verified_adapter(const Adapter& adapter, const std::string& out, bool overwrite,
+                           bool verify_output, BeforePublish verify);
 
 // Prints `lorank: error: <message>` to stderr and returns kExitUsage.
 int usage_error(std::string_view message);
@@ -73,6 +86,7 @@ void register_compare(CLI::App& app, CommandRegistry& registry);
 void register_resize(CLI::App& app, CommandRegistry& registry);
 void register_merge(CLI::App& app, CommandRegistry& registry);
 void register_combine(CLI::App& app, CommandRegistry& registry);
+void register_extract(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace lorank::cli
 

@@ -41,7 +41,7 @@ namespace {
 
 int run_lorank(int argc, char** argv) {
   lorank::remove_unfinished_outputs_on_interrupt();
-  CLI::App app{"lorank: audit, resize, merge, combine and experiment with LoRA adapters", "lorank"};
+  CLI::App app{"lorank: audit, resize, merge, combine, extract and experiment with LoRA adapters", "lorank"};
   app.set_version_flag("--version", std::string("lorank ") + LORANK_VERSION_STRING);
   app.require_subcommand(1);
   app.footer(lorank::cli::kExitCodesHelp);  // before the subcommands: they inherit it
@@ -53,6 +53,7 @@ int run_lorank(int argc, char** argv) {
   lorank::cli::register_resize(app, registry);
   lorank::cli::register_merge(app, registry);
   lorank::cli::register_combine(app, registry);
+  lorank::cli::register_extract(app, registry);
   lorank::cli::require_decimal_numbers(app);
   try {
     app.parse(argc, argv);

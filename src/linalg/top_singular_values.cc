@@ -106,6 +106,7 @@ Status random_orthonormal_frame(std::size_t n, std::size_t k, DefaultRngNormal& 
 Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols, std::size_t k,
                                               const RowBlockReader& read, DefaultRngNormal& rng,
                                               const TopSingularValuesOptions& options) {
+  // k may change under options.choose; the block is sized by the k asked for.
   if (k == 0 || k > std::min(rows, cols) || !fits_lapack_int(rows) || !fits_lapack_int(cols)) {
     return invalid_argument("top_singular_values: k = {} for a {}x{} matrix", k, rows, cols);
   }
@@ -117,11 +118,17 @@ Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols
   const std::size_t by_memory = options.max_basis_bytes / (2 * sizeof(double) * dim);
   const std::size_t cap = std::min(dim, std::max(b, by_memory));
   std::vector<double> q(dim * cap), z(dim * cap), g(cap * cap);
-  std::vector<double> x, block, t, coeff, tau, work, eig, gm, u, vt, qs, zs;
+  std::vector<double> x, block, t, coeff, tau, work, eig, gm, u, vt, qs, zs, theta;
   std::vector<int> iwork;
   LORANK_RETURN_IF_ERROR(random_orthonormal_frame(dim, b, rng, x));
   TopSingularValues result;
+  result.left = wide;
   std::size_t m = 0, width = b;
+  // The Ritz vectors of the values returned, Q·s_i (already in qs), when asked for.
+  auto finish = [&](std::size_t kept) {
+    if (options.vectors) result.vectors.assign(qs.begin(), qs.begin() + static_cast<std::ptrdiff_t>(dim * kept));
+    return result;
+  };
   while (true) {
     // Append the orthonormal block X and its image Z_x = WᵀW·X.
     std::copy(x.begin(), x.end(), q.begin() + static_cast<std::ptrdiff_t>(m * dim));
@@ -165,15 +172,26 @@ Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols
     eig.resize(m);
     LORANK_RETURN_IF_ERROR(gesdd_vectors(to_int(m), to_int(m), gm.data(), to_int(m), eig.data(),
                                          u.data(), to_int(m), vt.data(), to_int(m), work, iwork));
-    // Residuals of the top k Ritz pairs: Z·s_i − θ_i²·Q·s_i.
-    qs.resize(dim * k);
-    zs.resize(dim * k);
-    gemm(false, false, to_int(dim), to_int(k), to_int(m), q.data(), to_int(dim), u.data(),
+    RankChoice choice{k, k, true};
+    if (options.choose) {
+      theta.resize(m);
+      for (std::size_t i = 0; i < m; ++i) theta[i] = std::sqrt(std::max(eig[i], 0.0));
+      choice = options.choose(theta);
+      choice.k = std::clamp<std::size_t>(choice.k, 1, m);
+      choice.check = std::clamp<std::size_t>(choice.check, choice.k, m);
+    }
+    k = choice.k;
+    result.decided = choice.decided;
+    const std::size_t check = std::min(choice.check, m);
+    // Residuals of the top `check` Ritz pairs: Z·s_i − θ_i²·Q·s_i.
+    qs.resize(dim * check);
+    zs.resize(dim * check);
+    gemm(false, false, to_int(dim), to_int(check), to_int(m), q.data(), to_int(dim), u.data(),
          to_int(m), qs.data(), to_int(dim));
-    gemm(false, false, to_int(dim), to_int(k), to_int(m), z.data(), to_int(dim), u.data(),
+    gemm(false, false, to_int(dim), to_int(check), to_int(m), z.data(), to_int(dim), u.data(),
          to_int(m), zs.data(), to_int(dim));
     double bound = 0.0;
-    for (std::size_t i = 0; i < k; ++i) {
+    for (std::size_t i = 0; i < check; ++i) {
       double r2 = 0.0;
       for (std::size_t l = 0; l < dim; ++l) {
         const double r = zs[i * dim + l] - eig[i] * qs[i * dim + l];
@@ -186,9 +204,9 @@ Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols
     for (std::size_t i = 0; i < k; ++i) result.sigma[i] = std::sqrt(std::max(eig[i], 0.0));
     if (eig[0] == 0.0) {  // W = 0: every σ is 0, exactly
       result.relative_error_bound = 0.0;
-      return result;
+      return finish(k);
     }
-    if (bound <= options.tolerance || m >= cap) return result;
+    if ((bound <= options.tolerance && choice.decided) || m >= cap) return finish(k);
     // The next block: Z_x made orthogonal to the basis (twice, then QR, then once more).
     width = std::min(b, cap - m);
     x.assign(zx, zx + dim * width);
@@ -196,7 +214,7 @@ Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols
     project_out(dim, m, width, q.data(), x.data(), coeff);
     project_out(dim, m, width, q.data(), x.data(), coeff);
     if (frobenius(x.data(), x.size()) <= 1e-13 * before) {
-      return result;  // the basis is an invariant subspace: the Ritz values are exact
+      return finish(k);  // the basis is an invariant subspace: the Ritz values are exact
     }
     LORANK_RETURN_IF_ERROR(orthonormalise(dim, width, x.data(), tau, work));
     project_out(dim, m, width, q.data(), x.data(), coeff);

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "lorank/random.h"
@@ -38,10 +39,26 @@ std::size_t rows_per_block(std::size_t cols);
 Status random_orthonormal_frame(std::size_t n, std::size_t k, DefaultRngNormal& rng,
                                 std::vector<double>& out);
 
+// How many values a rule wants, decided from the current Ritz values θ_1 ≥ … ≥ θ_m (all of
+// them, descending) while the basis grows (`lorank extract`'s --energy / --threshold).
+struct RankChoice {
+  std::size_t k = 1;      // values to return, 1 ≤ k ≤ m
+  std::size_t check = 1;  // leading values whose residual must reach the tolerance (≥ k:
+                          // k + 1 resolves the boundary σ_k vs σ_{k+1} of a threshold)
+  bool decided = true;    // false: the rule cannot be met from these values yet (the
+                          // basis must grow), so the iteration may not stop on the bound
+};
+using RankChooser = std::function<RankChoice(std::span<const double> theta)>;
+
 struct TopSingularValuesOptions {
   double tolerance = 1e-10;  // on max_i ‖r_i‖/θ_i² (see above)
   // Q and Z together may take this much (caps the basis size m; at least one block).
   std::size_t max_basis_bytes = std::size_t{64} << 20;
+  // Also return the Ritz vectors of the k values (TopSingularValues::vectors).
+  bool vectors = false;
+  // Set: k is decided by the rule on every iteration (the k argument then only sizes the
+  // Krylov block, k + 8 wide); the values returned are the rule's last k.
+  RankChooser choose;
 };
 
 struct TopSingularValues {
@@ -50,10 +67,17 @@ struct TopSingularValues {
   // max_i ‖r_i‖/(2·θ_i²): the relative error bound of each σ to first order (0 for a
   // zero matrix or an invariant subspace).
   double relative_error_bound = 0.0;
+  // With options.vectors: the k unit Ritz vectors, column-major, in the iteration's space:
+  // right singular vectors (cols×k) for a tall or square matrix, left ones (rows×k) for a
+  // wide one (`left`). For Rayleigh–Ritz vectors ‖W·v_i‖ = θ_i and W·v_i ⟂ W·v_j exactly,
+  // so ‖W·V‖²_F = Σθ_i² whatever the convergence.
+  std::vector<double> vectors;
+  bool left = false;
+  bool decided = true;  // the chooser's last `decided` (true without a chooser)
 };
 
 // σ_1..σ_k of the rows×cols matrix that `read` returns, 1 ≤ k ≤ min(rows, cols), the
-// start block drawn from `rng`. Errors: `read`'s; kNumerical if LAPACK fails or a value
+// start block drawn from `rng` (k chosen by options.choose when set). Errors: `read`'s; kNumerical if LAPACK fails or a value
 // is NaN/Inf. When the basis reaches its size cap first, the values are returned with
 // the bound reached (which may exceed the tolerance).
 Result<TopSingularValues> top_singular_values(std::size_t rows, std::size_t cols, std::size_t k,

@@ -37,6 +37,17 @@ std::map<std::string, std::string> expectations() {
   return out;
 }
 
+// Exit 1, nothing on stdout, one `lorank: error:` line naming the case and its expectation.
+void expect_one_line_error(const testing::CommandOutput& r, const std::string& name,
+                           const std::string& want) {
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("lorank: error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(name), std::string::npos) << "the error must name the file: " << r.err;
+  EXPECT_NE(r.err.find(want), std::string::npos) << "expected '" << want << "' in: " << r.err;
+}
+
 TEST(MalformedCheckpoints, EveryCaseIsListedWithItsError) {
   std::set<std::string> present, listed;
   for (const auto& e : fs::directory_iterator(kCorpus)) {
@@ -65,13 +76,28 @@ TEST(MalformedCheckpoints, MergeGivesTheOneLineErrorAndWritesNothing) {
     SCOPED_TRACE(name);
     const auto r = run_lorank({"merge", (kCorpus / name).string(), kAdapter.string(), "-o",
                                (tmp / "out").string()});
-    EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_EQ(r.out, "");
-    EXPECT_EQ(r.err.rfind("lorank: error: ", 0), 0u) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_NE(r.err.find(name), std::string::npos) << "the error must name the file: " << r.err;
-    EXPECT_NE(r.err.find(want), std::string::npos) << "expected '" << want << "' in: " << r.err;
+    expect_one_line_error(r, name, want);
     EXPECT_TRUE(fs::is_empty(tmp.path())) << "merge left something for " << name;
+  }
+}
+
+// extract reads the same stores on either side: each case as the base and as the fine-tune
+// against the healthy base gives the same one line (the case's file named), exit 1, nothing.
+TEST(MalformedCheckpoints, ExtractGivesTheOneLineErrorOnEitherSideAndWritesNothing) {
+  TempDir tmp;
+  fs::copy(kCorpus / "sharded-missing-shard", tmp / "healthy");
+  fs::copy_file(kCorpus / "sharded-total-size-lies" / "model-00002-of-00002.safetensors",
+                tmp / "healthy" / "model-00002-of-00002.safetensors");
+  const std::string healthy = (tmp / "healthy").string();
+  for (const auto& [name, want] : expectations()) {
+    for (const bool as_base : {true, false}) {
+      SCOPED_TRACE(name + (as_base ? " as the base" : " as the fine-tune"));
+      const std::string hostile = (kCorpus / name).string();
+      const auto r = run_lorank({"extract", as_base ? hostile : healthy, as_base ? healthy : hostile,
+                                 "-o", (tmp / "out").string(), "--rank", "1"});
+      expect_one_line_error(r, name, want);
+      EXPECT_FALSE(fs::exists(tmp / "out")) << "extract left something for " << name;
+    }
   }
 }
 

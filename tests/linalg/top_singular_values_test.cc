@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "linalg/lapack.h"
@@ -134,6 +136,79 @@ TEST(TopSingularValues, RandomFrameIsOrthonormalAndSpansNumpysDraw) {
     }
     for (double x : col) EXPECT_NEAR(x, 0.0, 1e-13);
   }
+}
+
+}  // namespace
+}  // namespace lorank
+
+namespace lorank {
+namespace {
+
+// The Ritz vectors (extract's V_k / U_k): orthonormal, ‖W·v_i‖ = θ_i, for tall and wide W.
+TEST(TopSingularValues, RitzVectorsAreOrthonormalAndCarryTheValues) {
+  for (const auto& [rows, cols] : {std::pair<std::size_t, std::size_t>{300, 120}, {120, 300}}) {
+    std::vector<double> sigma(120);
+    for (std::size_t i = 0; i < sigma.size(); ++i) sigma[i] = 1.0 / std::sqrt(1.0 + i);
+    const std::vector<double> w = with_spectrum(rows, cols, sigma, 11);
+    std::size_t calls = 0;
+    DefaultRngNormal rng(3);
+    linalg::TopSingularValuesOptions o;
+    o.vectors = true;
+    o.tolerance = 1e-8;
+    auto got = linalg::top_singular_values(rows, cols, 6, reader_of(w, cols, &calls), rng, o);
+    ASSERT_TRUE(got.has_value());
+    const std::size_t dim = got->left ? rows : cols;
+    EXPECT_EQ(got->left, cols > rows);
+    ASSERT_EQ(got->vectors.size(), dim * 6);
+    for (std::size_t i = 0; i < 6; ++i) {
+      for (std::size_t j = 0; j < 6; ++j) {
+        double dot = 0.0;
+        for (std::size_t l = 0; l < dim; ++l) dot += got->vectors[i * dim + l] * got->vectors[j * dim + l];
+        EXPECT_NEAR(dot, i == j ? 1.0 : 0.0, 1e-12);
+      }
+      double norm_sq = 0.0;  // ‖W·v‖ (tall) or ‖Wᵀ·u‖ (wide)
+      if (!got->left) {
+        for (std::size_t r = 0; r < rows; ++r) {
+          double s = 0.0;
+          for (std::size_t c = 0; c < cols; ++c) s += w[r * cols + c] * got->vectors[i * cols + c];
+          norm_sq += s * s;
+        }
+      } else {
+        for (std::size_t c = 0; c < cols; ++c) {
+          double s = 0.0;
+          for (std::size_t r = 0; r < rows; ++r) s += w[r * cols + c] * got->vectors[i * rows + r];
+          norm_sq += s * s;
+        }
+      }
+      EXPECT_NEAR(std::sqrt(norm_sq), got->sigma[i], 1e-12);
+      EXPECT_NEAR(got->sigma[i], sigma[i], 1e-8 * sigma[i]);
+    }
+  }
+}
+
+// A chooser decides k while the basis grows: "every θ ≥ 0.3·θ₁" on σ_i = 1/√(1+i) is
+// i ≤ 10, so k = 11, which exceeds the 3 + 8 wide block's first basis.
+TEST(TopSingularValues, ChooserDecidesTheRankWhileIterating) {
+  std::vector<double> sigma(80);
+  for (std::size_t i = 0; i < sigma.size(); ++i) sigma[i] = 1.0 / std::sqrt(1.0 + i);
+  const std::vector<double> w = with_spectrum(200, 80, sigma, 5);
+  std::size_t calls = 0, asked = 0;
+  DefaultRngNormal rng(1);
+  linalg::TopSingularValuesOptions o;
+  o.tolerance = 1e-9;
+  o.choose = [&](std::span<const double> theta) {
+    ++asked;
+    std::size_t k = 0;
+    while (k < theta.size() && theta[k] >= 0.3 * theta[0]) ++k;
+    return linalg::RankChoice{std::max<std::size_t>(k, 1), std::min(theta.size(), k + 1), k < theta.size()};
+  };
+  auto got = linalg::top_singular_values(200, 80, 3, reader_of(w, 80, &calls), rng, o);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->decided);
+  EXPECT_GE(asked, 2u);
+  ASSERT_EQ(got->sigma.size(), 11u);  // 1/√11 ≥ 0.3 > 1/√12
+  for (std::size_t i = 0; i < 11; ++i) EXPECT_NEAR(got->sigma[i], sigma[i], 1e-8);
+  EXPECT_LE(got->relative_error_bound, 0.5e-9);
 }
 
 }  // namespace
