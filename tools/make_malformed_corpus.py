@@ -291,8 +291,7 @@ def checkpoint_cases():
     yield "gguf-quant-row-not-whole-blocks.gguf", gguf_model(q4, 1, b"\0" * 64)
     f32_info = gguf_model_tensor("blk.0.attn_q.weight", [3, 4], 0, 0)
     yield "gguf-adapter-as-base.gguf", gguf_model(f32_info, 1, f32([0.0] * 12), general_type="adapter")
-    # A llama GGUF whose attn_q rows cannot be put in llama.cpp's per-head order.
-    yield "gguf-llama-without-head-count.gguf", gguf_model(f32_info, 1, f32([0.0] * 12))
+
 
 
 def write_all(out_dir, entries):
@@ -308,6 +307,10 @@ def main():
         os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data")
     write_all(os.path.join(data_dir, "malformed"), cases())
     write_all(os.path.join(data_dir, "malformed-checkpoints"), checkpoint_cases())
+    # A valid llama GGUF that the tiny adapter cannot be merged into: its attn_q rows cannot
+    # be put in llama.cpp's per-head order without llama.attention.head_count.
+    write_all(data_dir, [("gguf-llama-without-head-count.gguf",
+                          gguf_model(gguf_model_tensor("blk.0.attn_q.weight", [3, 4], 0, 0), 1, f32([0.0] * 12)))])
     write_all(os.path.join(data_dir, "tiny-adapter"), [
         ("adapter_model.safetensors", safetensors(TINY_ADAPTER)),
         ("adapter_config.json", json.dumps(CONFIG).encode())])

@@ -221,6 +221,13 @@ TEST(Merge, RefusalsAreOneLineAndWriteNothing) {
   const auto config = run_command({"/usr/bin/sed", "-i", "s/\"fan_in_fan_out\": true/\"fan_in_fan_out\": false/",
                                    (fifo / "adapter_config.json").string()});
   ASSERT_EQ(config.exit_code, 0);
+  // A llama GGUF base without llama.attention.head_count: the q rows' order is unknown.
+  const fs::path data = fs::path(LORANK_SOURCE_DIR) / "tests" / "data";
+  const fs::path headless = data / "gguf-llama-without-head-count.gguf";
+  cases.push_back({{"merge", headless.string(), (data / "tiny-adapter").string(), "-o", out}, 1,
+                   "lorank: error: module 'base_model.model.model.layers.0.self_attn.q_proj': base "
+                   "tensor 'blk.0.attn_q.weight' of '" + headless.string() + "' needs llama.cpp's "
+                   "q/k row order, but the base has no u32 llama.attention.head_count\n"});
   cases.push_back({{"merge", gpt2.string(), fifo.string(), "-o", out}, 1,
                    "lorank: error: module 'base_model.model.transformer.h.0.attn.c_attn': base "
                    "tensor 'transformer.h.0.attn.c_attn.weight' has shape [64, 192], the adapter's "
