@@ -78,7 +78,8 @@ void expect_same_model(const TempDir& dir, const fs::path& a, const fs::path& b)
   const auto again = run_lorank({"extract", a.string(), b.string(), "-o", (dir.path() / "again").string(),
                                  "--rank", "1", "--json", "--embeddings"});
   if (again.exit_code == 0) {
-    for (const json& x : json::parse(again.out)["matrices"]) {
+    const json report = json::parse(again.out);  // named: a temporary would die before the loop
+    for (const json& x : report["matrices"]) {
       EXPECT_LE(x["relative_change"].get<double>(), 1e-6) << x["tensor"];
     }
     fs::remove_all(dir.path() / "again");
@@ -285,7 +286,8 @@ TEST(Extract, AnUnreadableModelConfigIsIgnoredWithAWarning) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.err, "lorank: warning: '" + config.string() + "' is not a readable JSON object: ignored "
                      "(GPT-2 Conv1D layers are recognised by its model_type)\n");
-    for (const json& m : json::parse(r.out)["matrices"]) EXPECT_FALSE(m["transposed"]);
+    const json report = json::parse(r.out);  // named: a temporary would die before the loop
+    for (const json& m : report["matrices"]) EXPECT_FALSE(m["transposed"]);
   }
 }
 
