@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_dir.h"
@@ -18,6 +17,7 @@
 #include "lorank/gguf.h"
 #include "lorank/parallel.h"
 #include "lorank/safetensors.h"
+#include "merge/ordered_pipeline.h"
 #include "merge/plan.h"
 
 namespace lorank {
@@ -28,8 +28,8 @@ using merge::TensorJob;
 
 namespace {
 
-// Merged values are produced in blocks of about this many doubles per thread (one unit of
-// work handed to a worker; the writer writes one block of all workers at a time)...
+// Merged values are produced in chunks of about this many doubles (one unit of work handed
+// to a worker, and one write)...
 constexpr std::size_t kBlockValues = std::size_t{1} << 19;  // 4 MiB
 // ...each computed in pieces of about this many, so that the passes over a piece (widen,
 // update, range check, narrow) find it in the core's L2 (1 MiB on the benchmark machine).
@@ -113,52 +113,30 @@ class Writer {
   }
 
  private:
-  // Two blocks in flight: while the calling thread hands block k to the sink (the write,
-  // often waiting for the disk), the workers compute block k + 1 into the other buffer.
+  // Each worker computes chunks of about kBlockValues values into a ring of buffers while
+  // the calling thread hands finished chunks to the sink in order (the write, often
+  // waiting for the disk): both cores compute while the writer copies.
   Status stream_merged(const TensorJob& job, const ByteSink& sink) {
     const std::size_t chunk_rows = std::max<std::size_t>(1, kBlockValues / std::max<std::size_t>(job.cols, 1));
     const std::size_t workers = worker_count(options_.threads, 1 << 20);
-    const std::size_t block_rows = chunk_rows * workers;
     const std::size_t row_bytes = job.cols * dtype_size(job.dtype);
-    const std::size_t blocks = (job.rows + block_rows - 1) / block_rows;
+    const std::size_t chunks = (job.rows + chunk_rows - 1) / chunk_rows;
     values_.resize(workers);
-    for (std::vector<std::byte>& b : bytes_) b.resize(block_rows * row_bytes);
-    auto rows_in = [&](std::size_t k) { return std::min(block_rows, job.rows - k * block_rows); };
-    auto compute_block = [&](std::size_t k) {
-      const std::size_t first = k * block_rows, rows = rows_in(k);
-      const std::size_t chunks = (rows + chunk_rows - 1) / chunk_rows;
-      std::vector<Status> status(chunks);
-      std::span<std::byte> bytes(bytes_[k % 2]);
-      parallel_for_workers(chunks, options_.threads, [&](std::size_t w, std::size_t c) {
-        const std::size_t r0 = c * chunk_rows, n = std::min(chunk_rows, rows - r0);
-        status[c] = compute_rows(base_, job, first + r0, n, values_[w],
-                                 bytes.subspan(r0 * row_bytes, n * row_bytes));
-      });
-      for (Status& s : status) {
-        if (!s.ok()) return std::move(s);
-      }
-      return Status();
-    };
-    if (blocks == 0) return Status();
-    LORANK_RETURN_IF_ERROR(compute_block(0));
-    for (std::size_t k = 0; k < blocks; ++k) {
-      Status next;
-      std::thread ahead;
-      if (k + 1 < blocks) ahead = std::thread([&] { next = compute_block(k + 1); });
-      Status written = sink(std::span(bytes_[k % 2]).first(rows_in(k) * row_bytes));
-      if (ahead.joinable()) ahead.join();
-      LORANK_RETURN_IF_ERROR(written);
-      LORANK_RETURN_IF_ERROR(next);
-    }
-    return Status();
+    auto rows_in = [&](std::size_t c) { return std::min(chunk_rows, job.rows - c * chunk_rows); };
+    return merge::run_ordered_pipeline(
+        chunks, workers,
+        [&](std::size_t w, std::size_t c, std::vector<std::byte>& bytes) {
+          bytes.resize(rows_in(c) * row_bytes);
+          return compute_rows(base_, job, c * chunk_rows, rows_in(c), values_[w], bytes);
+        },
+        [&](std::size_t, const std::vector<std::byte>& bytes) { return sink(bytes); });
   }
 
   const Checkpoint& base_;
   const MergePlan& plan_;
   const MergeOptions& options_;
   std::size_t done_ = 0;
-  std::vector<std::vector<double>> values_;
-  std::vector<std::byte> bytes_[2];  // the block being written and the one being computed
+  std::vector<std::vector<double>> values_;  // one per worker
 };
 
 // Re-reads the complete hidden output and compares it with what the plan says it holds.
