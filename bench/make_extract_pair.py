@@ -17,7 +17,8 @@ with nothing exactly zero. σ₁ is set so that ‖ΔW‖_F = relative·‖W‖_
 The fine-tune is bf16(base + ΔW), so the ΔW every tool sees (fine − base as stored) also
 holds the BF16 rounding of the sum: a flat floor under the planted spectrum, as in a real
 BF16 fine-tune. Seeds come from each tensor's name (CRC32), so every run writes the same
-bytes. About 10 s per layer on 2 cores.
+bytes (checked: layer 0 came out bit-identical in three runs, under
+different loads). About 23 s per layer on 2 cores (6 min for 16 layers).
 """
 import argparse
 import json
