@@ -117,8 +117,9 @@ void register_audit(CLI::App& app, CommandRegistry& registry) {
   auto flags = std::make_shared<AuditFlags>();
   CLI::App* sub = app.add_subcommand(
       "audit", "Exact spectrum, effective ranks and a recommended rank for every LoRA module of "
-               "an adapter (PEFT folder or file, .bin, kohya .safetensors, GGUF), plus a PEFT "
-               "config for the next training run.");
+               "an adapter (PEFT folder or file, .bin, kohya .safetensors, GGUF, mlx_lm), plus a "
+               "PEFT config for the next training run; with --base, what it adapts in W (Hu et "
+               "al. 2022, section 7.3).");
   sub->add_option("path", flags->path, "Adapter folder or weights file")->required();
   sub->add_option("--rule", flags->rule,
                   "Rank rule: threshold:TAU | energy:P | peft:P | kohya-ratio:P | kohya-fro:P | "
