@@ -20,7 +20,8 @@ namespace {
 
 struct CombineFlags {
   std::vector<std::string> adapters;
-  std::string out, weights, dtype, snap = "none";
+  std::string out, dtype, snap = "none";
+  std::optional<std::string> weights;  // given but empty is an error, not "all 1"
   RankFlags rank;
   std::optional<double> alpha;
   bool cat = false, sigma_in_b = false, overwrite = false, no_verify = false, json = false;
@@ -48,8 +49,8 @@ int run(const CombineFlags& f) {
       return usage_error(fmt::format("--dtype must be F64, F32, F16 or BF16, got '{}'", f.dtype));
     }
   }
-  if (!f.weights.empty()) {
-    Result<std::vector<double>> w = parse_decimal_list(f.weights, "--weights");
+  if (f.weights) {
+    Result<std::vector<double>> w = parse_decimal_list(*f.weights, "--weights");
     if (!w) return usage_error(w.error().message());
     options.weights = std::move(*w);
   }

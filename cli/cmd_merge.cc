@@ -19,7 +19,8 @@ namespace lorank::cli {
 namespace {
 
 struct MergeFlags {
-  std::string base, out, dtype, scales;
+  std::string base, out, dtype;
+  std::optional<std::string> scales;  // given but empty is an error, not "all 1"
   std::vector<std::string> adapters;
   std::optional<double> alpha;
   double scale = 1.0;
@@ -45,8 +46,8 @@ std::string report_json(const MergeReport& r) {
 int run(const MergeFlags& f) {
   MergeOptions options;
   options.scale = f.scale;
-  if (!f.scales.empty()) {
-    Result<std::vector<double>> scales = parse_decimal_list(f.scales, "--scales");
+  if (f.scales) {
+    Result<std::vector<double>> scales = parse_decimal_list(*f.scales, "--scales");
     if (!scales) return usage_error(scales.error().message());
     options.adapter_scales = std::move(*scales);
   }

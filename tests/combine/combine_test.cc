@@ -132,6 +132,8 @@ TEST(Combine, RefusalsAreOneLineAndWriteNothing) {
        "lorank: error: --weights gives 3 weight(s) for 2 adapters\n"},
       {{"combine", lora.string(), lora.string(), "-o", out, "--weights", "1,nan"}, 2,
        "lorank: error: --weights: 'nan' is not a decimal number (expected a list like 1,0.5,-1)\n"},
+      {{"combine", lora.string(), lora.string(), "-o", out, "--weights", ""}, 2,
+       "lorank: error: --weights: '' is not a decimal number (expected a list like 1,0.5,-1)\n"},
       {{"combine", lora.string(), lora.string(), "-o", out, "--cat", "--energy", "0.9"}, 2,
        "lorank: error: --cat keeps every direction: give no rank rule with it\n"},
       {{"combine", lora.string(), lora.string(), "-o", lora.string()}, 2,
