@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "support/corpus_expectations.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -24,18 +25,7 @@ const fs::path kData = fs::path(LORANK_SOURCE_DIR) / "tests" / "data";
 const fs::path kCorpus = kData / "malformed-checkpoints";
 const fs::path kAdapter = kData / "tiny-adapter";
 
-std::map<std::string, std::string> expectations() {
-  std::map<std::string, std::string> out;
-  std::ifstream in(kCorpus / "EXPECTED.tsv");
-  EXPECT_TRUE(in) << "missing " << (kCorpus / "EXPECTED.tsv");
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    const std::size_t tab = line.find('\t');
-    EXPECT_NE(tab, std::string::npos) << "EXPECTED.tsv line without a tab: " << line;
-    if (tab != std::string::npos) out[line.substr(0, tab)] = line.substr(tab + 1);
-  }
-  return out;
-}
+std::map<std::string, std::string> expectations() { return testing::corpus_expectations(kCorpus); }
 
 // Exit 1, nothing on stdout, one `lorank: error:` line naming the case and its expectation.
 void expect_one_line_error(const testing::CommandOutput& r, const std::string& name,

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "support/corpus_expectations.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
 
@@ -19,19 +20,7 @@ namespace fs = std::filesystem;
 
 const fs::path kCorpus = fs::path(LORANK_SOURCE_DIR) / "tests" / "data" / "malformed";
 
-// EXPECTED.tsv: case name → expected part of the error line.
-std::map<std::string, std::string> expectations() {
-  std::map<std::string, std::string> out;
-  std::ifstream in(kCorpus / "EXPECTED.tsv");
-  EXPECT_TRUE(in) << "missing " << (kCorpus / "EXPECTED.tsv");
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    const std::size_t tab = line.find('\t');
-    EXPECT_NE(tab, std::string::npos) << "EXPECTED.tsv line without a tab: " << line;
-    if (tab != std::string::npos) out[line.substr(0, tab)] = line.substr(tab + 1);
-  }
-  return out;
-}
+std::map<std::string, std::string> expectations() { return testing::corpus_expectations(kCorpus); }
 
 TEST(MalformedCorpus, EveryCaseIsListedWithItsError) {
   const auto expected = expectations();
