@@ -29,26 +29,24 @@ std::vector<double> transpose(const std::vector<double>& m, std::size_t rows, st
 // The update of module `m` in W's layout (`match` says where W is and how it is oriented).
 LowRankUpdate update_for(const LoraModule& m, const BaseTensorMatch& match, double scale,
                          std::vector<double> A, std::vector<double> B) {
-  LowRankUpdate u;
-  u.rank = m.rank;
-  u.cols = match.cols;
-  u.scale = m.scale * scale;
+  std::vector<double> left, right;
   if (match.transposed) {  // rows of W are columns of B·A: left = Aᵀ (in × r), right = Bᵀ (r × out)
-    u.left = transpose(A, m.rank, m.in);
-    u.right = transpose(B, m.out, m.rank);
+    left = transpose(A, m.rank, m.in);
+    right = transpose(B, m.out, m.rank);
   } else {
-    u.left = std::move(B);
-    u.right = std::move(A);
+    left = std::move(B);
+    right = std::move(A);
   }
   if (!match.row_order.empty()) {  // W's row i is ΔW's row delta_row(i) (llama GGUF q/k)
-    const std::vector<double> left = std::move(u.left);
-    u.left.resize(left.size());
+    const std::vector<double> in_delta_order = std::move(left);
+    left.resize(in_delta_order.size());
     for (std::size_t i = 0; i < match.rows; ++i) {
-      std::copy_n(left.begin() + static_cast<std::ptrdiff_t>(match.delta_row(i) * m.rank), m.rank,
-                  u.left.begin() + static_cast<std::ptrdiff_t>(i * m.rank));
+      std::copy_n(in_delta_order.begin() + static_cast<std::ptrdiff_t>(match.delta_row(i) * m.rank),
+                  m.rank, left.begin() + static_cast<std::ptrdiff_t>(i * m.rank));
     }
   }
-  return u;
+  return merge::make_low_rank_update(std::move(left), std::move(right), m.rank, match.cols,
+                                     m.scale * scale);
 }
 
 }  // namespace

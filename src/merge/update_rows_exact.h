@@ -17,7 +17,15 @@ struct LowRankUpdate {
   std::size_t rank = 0;
   std::size_t cols = 0;
   double scale = 1.0;
+  // `right` again, cut into panels of consecutive columns, each rank × panel-width and
+  // contiguous, so the kernel reads it sequentially (see update_rows_exact.cc). Filled by
+  // make_low_rank_update; empty means add_update uses `right` alone (slower, same bits).
+  std::vector<double> panels;
 };
+
+// The update with its panels laid out: the one way to build a LowRankUpdate for add_update.
+LowRankUpdate make_low_rank_update(std::vector<double> left, std::vector<double> right,
+                                   std::size_t rank, std::size_t cols, double scale);
 
 // v holds `rows` rows of W (cols each) starting at row `row_begin`; adds the update:
 // v[i][j] += scale · P[i][j], P[i][j] = Σₖ left[i][k]·right[k][j] with k ascending from 0

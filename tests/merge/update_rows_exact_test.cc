@@ -49,14 +49,10 @@ TEST(MergeUpdateRows, MatchesThePlainLoopBitForBit) {
   };
   std::mt19937_64 g(12);
   for (const Case& c : cases) {
-    LowRankUpdate u;
-    u.rank = c.rank;
-    u.cols = c.cols;
-    u.scale = c.scale;
-    u.left.resize(c.total_rows * c.rank);
-    u.right.resize(c.rank * c.cols);
-    for (double& x : u.left) x = awkward(g);
-    for (double& x : u.right) x = awkward(g);
+    std::vector<double> left(c.total_rows * c.rank), right(c.rank * c.cols);
+    for (double& x : left) x = awkward(g);
+    for (double& x : right) x = awkward(g);
+    const LowRankUpdate u = make_low_rank_update(std::move(left), std::move(right), c.rank, c.cols, c.scale);
     std::vector<double> v(c.rows * c.cols);
     for (double& x : v) x = awkward(g);
     std::vector<double> want = v;
