@@ -19,7 +19,7 @@ namespace lorank::cli {
 namespace {
 
 struct MergeFlags {
-  std::string base, out, dtype;
+  std::string base, out, dtype, compute = "auto";
   std::optional<std::string> scales;  // given but empty is an error, not "all 1"
   std::vector<std::string> adapters;
   std::optional<double> alpha;
@@ -37,6 +37,7 @@ std::string report_json(const MergeReport& r) {
   j["added"] = r.added;
   j["copied"] = r.copied;
   j["bytes_written"] = r.bytes_written;
+  j["computed_in_float"] = r.computed_in_float;
   j["verified_all"] = r.verified_all;
   j["verified_rows"] = r.verified_rows;
   j["warnings"] = r.warnings;
@@ -53,6 +54,8 @@ int run(const MergeFlags& f) {
   }
   options.overwrite = f.overwrite;
   options.threads = f.threads;
+  options.compute = f.compute == "F32" ? MergeCompute::kF32
+                    : f.compute == "F64" ? MergeCompute::kF64 : MergeCompute::kAuto;
   if (!f.dtype.empty()) {
     options.dtype = parse_dtype(f.dtype);
     if (!options.dtype || !(*options.dtype == DType::kF32 || *options.dtype == DType::kF16 ||
@@ -103,6 +106,10 @@ void register_merge(CLI::App& app, CommandRegistry& registry) {
   sub->add_option("-o,--out", f->out, "Output file (or folder, for folder and sharded bases). Never an input")
       ->required();
   sub->add_option("--dtype", f->dtype, "Dtype of merged tensors: F32, F16 or BF16 (default: the base tensor's; F16 for quantised GGUF)");
+  sub->add_option("--compute", f->compute, "Arithmetic of W + s*B*A: F32 (as PEFT; 2x faster), F64, or auto "
+                  "(F32 for F16/BF16 outputs, F64 for F32 ones); DoRA is always F64")
+      ->check(CLI::IsMember({"auto", "F32", "F64"}))
+      ->capture_default_str();
   sub->add_option("--scales", f->scales, "s1,s2,...: one factor per adapter, on top of --scale (llama.cpp's --lora-scaled)");
   sub->add_option("--scale", f->scale, "Multiply every adapter's scale s")
       ->capture_default_str();

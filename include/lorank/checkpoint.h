@@ -109,6 +109,8 @@ class Checkpoint {
   // then widened). kNotSupported naming the tensor for types without values;
   // kInvalidArgument if out.size() is not a whole number of rows inside the tensor.
   Status read_rows(const CheckpointTensor& tensor, uint64_t row_begin, std::span<double> out) const;
+  // The same rows as float: exact for every type but F64, which is kNotSupported.
+  Status read_rows(const CheckpointTensor& tensor, uint64_t row_begin, std::span<float> out) const;
 
   // GGUF: the open file (KVs, tensor infos); nullptr for the other formats.
   const GgufFile* gguf_file() const;
@@ -123,6 +125,8 @@ class Checkpoint {
   struct State;  // opaque: defined and filled by the readers in src/checkpoint/
 
  private:
+  template <typename T>
+  Status read_rows_as(const CheckpointTensor& tensor, uint64_t row_begin, std::span<T> out) const;
   explicit Checkpoint(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };

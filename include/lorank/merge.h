@@ -37,10 +37,21 @@ namespace lorank {
 // export-lora output, at a quarter of F32's size.
 inline constexpr DType kMergedDtypeForQuantised = DType::kF16;
 
+// The arithmetic of V = W + Σ s·P (the comment at the top spells it out for double).
+//   kF64: double. W' is the correctly rounded value of that double result.
+//   kF32: float, in the same fixed order: the factors, W and s rounded to float (exact for
+//         F32/F16/BF16/quantised storage), every product and sum rounded to float. Twice
+//         as fast; PEFT merges in float32 too. Against kF64 a BF16 W' differs by one unit
+//         in the last place in about 1 value in 10^5 (bench/merge_vs_peers.py measures it).
+//   kAuto: kF32 for F16/BF16 outputs, kF64 for F32 outputs.
+// DoRA tensors and F64 base tensors are always computed in double.
+enum class MergeCompute { kAuto, kF32, kF64 };
+
 struct MergeOptions {
   // The dtype of merged tensors (F32, F16 or BF16); unset: the base tensor's own dtype
   // (kMergedDtypeForQuantised for a quantised one). Other tensors keep their encoding.
   std::optional<DType> dtype;
+  MergeCompute compute = MergeCompute::kAuto;
   double scale = 1.0;      // multiplies every module's s
   // One factor per adapter, multiplying its modules' s on top of `scale` (llama.cpp's
   // --lora-scaled FILE S); empty = all 1.
@@ -62,6 +73,7 @@ struct MergeReport {
   std::size_t added = 0;     // adapter tensors the base lacks (new heads), appended
   std::size_t copied = 0;    // tensors copied byte for byte
   uint64_t bytes_written = 0;
+  std::size_t computed_in_float = 0;  // merged tensors computed in float (MergeCompute)
   bool verified_all = false;      // every row and byte was re-read and compared
   uint64_t verified_rows = 0;     // merged rows recomputed and compared
   std::vector<std::string> warnings;

@@ -100,6 +100,13 @@ Status to_double(const TensorView& tensor, std::span<double> out);
 // out.size() != in.size() * dtype_size(dtype).
 Status from_double(std::span<const double> in, DType dtype, std::span<std::byte> out);
 
+// The same two conversions with float: to_float widens F32, F16 and BF16 exactly (F64 is
+// refused with kNotSupported: its values need not fit a float), and from_float(x) writes
+// exactly what from_double(double(x)) writes, for every x (one rounding; BF16 by a faster
+// bit path), except that F32 output copies x as it is (a signalling NaN stays signalling). Used where float arithmetic is chosen (lorank/merge.h, MergeCompute).
+Status to_float(const TensorView& tensor, std::span<float> out);
+Status from_float(std::span<const float> in, DType dtype, std::span<std::byte> out);
+
 }  // namespace lorank
 
 #endif  // LORANK_TENSOR_H_

@@ -90,6 +90,18 @@ inline double bf16_to_double(uint16_t h) {
   return std::bit_cast<double>(bits);
 }
 inline uint16_t double_to_f16(double x) { return F16Bits::from_double(x); }
+
+// BF16 -> float is exact bit for bit (NaN payloads included): BF16 is the top half.
+inline float bf16_to_float(uint16_t h) { return std::bit_cast<float>(uint32_t(h) << 16); }
+// Round-to-nearest-even float -> BF16, equal to double_to_bf16(double(x)) for every x: a
+// carry out of the 16 dropped bits rounds up (to inf past the largest finite value); NaNs
+// keep their leading payload bits with the quiet bit set, as the double route gives.
+inline uint16_t float_to_bf16(float x) {
+  const uint32_t u = std::bit_cast<uint32_t>(x);
+  const auto rounded = uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+  const auto nan = uint16_t((u >> 16) | 0x0040u);
+  return (u & 0x7fff'ffffu) > 0x7f80'0000u ? nan : rounded;
+}
 inline uint16_t double_to_bf16(double x) { return BF16Bits::from_double(x); }
 
 }  // namespace lorank::detail

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "io/atomic_dir.h"
@@ -31,9 +32,9 @@ namespace {
 // Merged values are produced in chunks of about this many doubles (one unit of work handed
 // to a worker, and one write)...
 constexpr std::size_t kBlockValues = std::size_t{1} << 19;  // 4 MiB
-// ...each computed in pieces of about this many, so that the passes over a piece (widen,
-// update, range check, narrow) find it in the core's L2 (1 MiB on the benchmark machine).
-constexpr std::size_t kPieceValues = std::size_t{1} << 16;  // 512 KiB
+// ...each computed in pieces of about this many bytes, so that the passes over a piece
+// (widen, update, range check, narrow) find it in the core's L2 (1 MiB or more).
+constexpr std::size_t kPieceBytes = std::size_t{512} << 10;
 // Rows of each merged tensor checked when the output is too big to check whole.
 constexpr std::size_t kSampledRows = 8;
 
@@ -46,23 +47,35 @@ double largest_finite(DType dtype) {
   }
 }
 
+Status encode(std::span<const double> v, DType dtype, std::span<std::byte> out) {
+  return from_double(v, dtype, out);
+}
+Status encode(std::span<const float> v, DType dtype, std::span<std::byte> out) {
+  return from_float(v, dtype, out);
+}
+
 // The merged rows [row_begin, row_begin + rows) of `job`, encoded in job.dtype into `out`,
-// a cache-sized piece at a time.
-Status compute_rows(const Checkpoint& base, const TensorJob& job, std::size_t row_begin,
-                    std::size_t rows, std::vector<double>& values,
-                    std::span<std::byte> out) {
-  const std::size_t piece_rows = std::max<std::size_t>(1, kPieceValues / std::max<std::size_t>(job.cols, 1));
+// a cache-sized piece at a time, in the job's arithmetic T.
+template <typename T>
+Status compute_rows_as(const Checkpoint& base, const TensorJob& job, std::size_t row_begin,
+                       std::size_t rows, std::vector<T>& values, std::span<std::byte> out) {
+  const std::size_t piece_rows = std::max<std::size_t>(1, kPieceBytes / sizeof(T) / std::max<std::size_t>(job.cols, 1));
   const std::size_t row_bytes = job.cols * dtype_size(job.dtype);
   const uint64_t per_row = job.cols / job.base->row_length();  // storage rows per matrix row
-  const double limit = largest_finite(job.dtype);
+  // Exact in T: the largest finite F16, BF16 and F32 values are floats.
+  const T limit = static_cast<T>(largest_finite(job.dtype));
   for (std::size_t p0 = 0; p0 < rows; p0 += piece_rows) {
     const std::size_t first = row_begin + p0, n = std::min(piece_rows, rows - p0);
     values.resize(n * job.cols);
-    LORANK_RETURN_IF_ERROR(base.read_rows(*job.base, first * per_row, values));
-    for (const merge::LowRankUpdate& u : job.updates) merge::add_update(u, first, n, values);
-    if (!job.dora_magnitude.empty()) merge::apply_dora(job.dora_magnitude, first, n, job.cols, values);
+    LORANK_RETURN_IF_ERROR(base.read_rows(*job.base, first * per_row, std::span<T>(values)));
+    if constexpr (std::is_same_v<T, float>) {
+      for (const auto& u : job.float_updates) merge::add_update<float>(u, first, n, values);
+    } else {
+      for (const auto& u : job.updates) merge::add_update<double>(u, first, n, values);
+      if (!job.dora_magnitude.empty()) merge::apply_dora(job.dora_magnitude, first, n, job.cols, values);
+    }
     bool fits = true;  // one branch-free (vectorised) pass; the loop below only names the value
-    for (const double x : values) fits &= std::abs(x) <= limit;
+    for (const T x : values) fits &= std::abs(x) <= limit;
     for (std::size_t i = 0; !fits && i < values.size(); ++i) {
       if (!(std::abs(values[i]) <= limit)) {
         return invalid_data("tensor '{}': merged value {} at row {} does not fit {}{}", job.name,
@@ -70,9 +83,21 @@ Status compute_rows(const Checkpoint& base, const TensorJob& job, std::size_t ro
                             std::isfinite(values[i]) ? " (use --dtype F32 or BF16)" : "");
       }
     }
-    LORANK_RETURN_IF_ERROR(from_double(values, job.dtype, out.subspan(p0 * row_bytes, n * row_bytes)));
+    LORANK_RETURN_IF_ERROR(encode(values, job.dtype, out.subspan(p0 * row_bytes, n * row_bytes)));
   }
   return Status();
+}
+
+// Per-worker scratch for both arithmetics.
+struct Scratch {
+  std::vector<double> wide;
+  std::vector<float> single;
+};
+
+Status compute_rows(const Checkpoint& base, const TensorJob& job, std::size_t row_begin,
+                    std::size_t rows, Scratch& scratch, std::span<std::byte> out) {
+  if (!job.float_updates.empty()) return compute_rows_as(base, job, row_begin, rows, scratch.single, out);
+  return compute_rows_as(base, job, row_begin, rows, scratch.wide, out);
 }
 
 // An adapter tensor carried whole, in the output dtype.
@@ -136,7 +161,7 @@ class Writer {
   const MergePlan& plan_;
   const MergeOptions& options_;
   std::size_t done_ = 0;
-  std::vector<std::vector<double>> values_;  // one per worker
+  std::vector<Scratch> values_;  // one per worker
 };
 
 // Re-reads the complete hidden output and compares it with what the plan says it holds.
@@ -153,7 +178,7 @@ class Verifier {
     if (out.tensors().size() != plan_.jobs.size()) {
       return fail(fmt::format("{} tensors, expected {}", out.tensors().size(), plan_.jobs.size()));
     }
-    std::vector<double> values;
+    Scratch values;
     std::vector<std::byte> want;
     for (const TensorJob& job : plan_.jobs) {
       const CheckpointTensor* t = out.find(job.name);
@@ -288,7 +313,10 @@ Result<MergeReport> merge_adapters(const Checkpoint& base, std::span<const Adapt
   report.added = plan.added;
   report.copied = plan.copied;
   report.warnings = plan.warnings;
-  for (const TensorJob& job : plan.jobs) report.bytes_written += job.bytes();
+  for (const TensorJob& job : plan.jobs) {
+    report.bytes_written += job.bytes();
+    report.computed_in_float += job.float_updates.empty() ? 0 : 1;
+  }
   const bool verify_all = report.bytes_written <= options.verify_all_up_to_bytes;
   Writer writer(base, plan, options);
   Verifier verifier(base, plan, verify_all);

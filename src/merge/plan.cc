@@ -26,9 +26,22 @@ std::vector<double> transpose(const std::vector<double>& m, std::size_t rows, st
   return t;
 }
 
-// The update of module `m` in W's layout (`match` says where W is and how it is oriented).
-LowRankUpdate update_for(const LoraModule& m, const BaseTensorMatch& match, double scale,
-                         std::vector<double> A, std::vector<double> B) {
+// Whether a merged tensor is computed in float (see MergeCompute in lorank/merge.h).
+bool computed_in_float(const CheckpointTensor& base, DType out, bool dora, const MergeOptions& options) {
+  if (dora || base.dtype == DType::kF64) return false;  // DoRA's row norms; F64 values
+  switch (options.compute) {
+    case MergeCompute::kF32: return true;
+    case MergeCompute::kF64: return false;
+    case MergeCompute::kAuto: break;
+  }
+  return out == DType::kF16 || out == DType::kBF16;
+}
+
+// The update of module `m` in W's layout (`match` says where W is and how it is oriented),
+// in arithmetic T.
+template <typename T>
+LowRankUpdate<T> update_for(const LoraModule& m, const BaseTensorMatch& match, double scale,
+                            std::vector<double> A, std::vector<double> B) {
   std::vector<double> left, right;
   if (match.transposed) {  // rows of W are columns of B·A: left = Aᵀ (in × r), right = Bᵀ (r × out)
     left = transpose(A, m.rank, m.in);
@@ -45,8 +58,7 @@ LowRankUpdate update_for(const LoraModule& m, const BaseTensorMatch& match, doub
                   m.rank, left.begin() + static_cast<std::ptrdiff_t>(i * m.rank));
     }
   }
-  return merge::make_low_rank_update(std::move(left), std::move(right), m.rank, match.cols,
-                                     m.scale * scale);
+  return make_low_rank_update<T>(left, right, m.rank, match.cols, m.scale * scale);
 }
 
 }  // namespace
@@ -87,7 +99,8 @@ Result<MergePlan> plan_merge(const Checkpoint& base, std::span<const Adapter> ad
         return not_supported("module '{}': merging DoRA into {} is not supported", m.name,
                              m.kind == ModuleKind::kEmbedding ? "an embedding" : "a fan_in_fan_out layer");
       }
-      if (dora_owner[job_of.at(w->name)] != nullptr || (m.magnitude && !job.updates.empty())) {
+      const bool merged_already = job.kind == TensorJob::Kind::kMerge;
+      if (dora_owner[job_of.at(w->name)] != nullptr || (m.magnitude && merged_already)) {
         return invalid_data("module '{}': a DoRA update cannot be summed with another adapter's "
                             "update of '{}' (DoRA rescales the merged weight)", m.name, w->name);
       }
@@ -95,12 +108,16 @@ Result<MergePlan> plan_merge(const Checkpoint& base, std::span<const Adapter> ad
       LORANK_RETURN_IF_ERROR(widen_factor_finite(a, m, Factor::kA, A));
       LORANK_RETURN_IF_ERROR(widen_factor_finite(a, m, Factor::kB, B));
       const std::size_t rows = match.rows, cols = match.cols;
-      LowRankUpdate u = update_for(m, match, scale, std::move(A), std::move(B));
       job.kind = TensorJob::Kind::kMerge;
       job.rows = rows;
       job.cols = cols;
       job.dtype = computed_dtype(*w, options);
-      job.updates.push_back(std::move(u));
+      // The same for every update of the job: DoRA cannot share a tensor (checked above).
+      if (computed_in_float(*w, job.dtype, static_cast<bool>(m.magnitude), options)) {
+        job.float_updates.push_back(update_for<float>(m, match, scale, std::move(A), std::move(B)));
+      } else {
+        job.updates.push_back(update_for<double>(m, match, scale, std::move(A), std::move(B)));
+      }
       if (m.magnitude) {
         LORANK_RETURN_IF_ERROR(widen_finite(*m.magnitude, a, job.dora_magnitude));
         if (job.dora_magnitude.size() != rows) {

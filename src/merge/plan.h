@@ -25,7 +25,10 @@ struct TensorJob {
   DType dtype = DType::kF32;   // the output encoding (for kCopy: the base's, if it has one)
   std::size_t rows = 0;        // the merged matrix: rows × cols (kMerge)
   std::size_t cols = 0;
-  std::vector<LowRankUpdate> updates;   // kMerge, in adapter order
+  // kMerge, in adapter order: computed in double (`updates`) or, as MergeCompute decides,
+  // in float (`float_updates`); one of the two is empty.
+  std::vector<LowRankUpdate<double>> updates;
+  std::vector<LowRankUpdate<float>> float_updates;
   std::vector<double> dora_magnitude;   // kMerge with DoRA, else empty
   std::size_t shard = 0;                // output shard (= the base tensor's shard)
   uint64_t bytes() const;               // output size in bytes (kCopy: the stored size)

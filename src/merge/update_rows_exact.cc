@@ -2,164 +2,219 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
 namespace lorank::merge {
 namespace {
 
-// The product P = left·right is computed in register tiles of kTileRows rows × kTileCols
-// columns: each tile's partial sums stay in vector registers for the whole k loop, so
-// every step is one load of `right`, a broadcast of `left` and a multiply and an add per
-// element (no loads or stores of P). The order of operations for each element is the
-// documented one: acc = 0, then acc = acc + left[i][k]·right[k][j] for k ascending, then
-// v[i][j] = v[i][j] + scale·acc — vectorised ACROSS j only, which changes nothing about
-// any one element's arithmetic. This file is built with -ffp-contract=off (every *_exact.cc
-// is), so no multiply and add is fused into an FMA.
-//
-// The tiles use GCC/Clang vector extensions of 8 doubles, one AVX-512 register: 16
-// accumulators and the 4 loaded vectors of `right` fit the 32 registers. Without AVX-512
-// (16 registers) GCC 12 keeps such tiles on the stack and runs them 5x slower than the
-// plain loop, so other CPUs get the plain loop (compiler-vectorised across j, the same
-// per-element order). Vectors never pass by value through a function boundary (-Wpsabi).
-#if defined(__AVX512F__) && (defined(__GNUC__) || defined(__clang__))
-#define LORANK_MERGE_TILES 1
-constexpr std::size_t kLanes = 8;
-constexpr std::size_t kTileRows = 4;
-using Vec = double __attribute__((vector_size(kLanes * sizeof(double))));
-constexpr std::size_t kTileVecs = 4;
-constexpr std::size_t kTileCols = kLanes * kTileVecs;  // 32 columns
-#endif
-// Columns per pass: the right factor's slice (rank × kColumnBlock doubles, 256 KiB at
-// r = 64) stays in L2 while every row of the block streams over it.
-constexpr std::size_t kColumnBlock = 512;
+// Columns of a row handled per pass: the panels of a block (rank × 4 KiB of columns,
+// 256 KiB at r = 64) stay in L2 while every row of the block streams over them.
+constexpr std::size_t kColumnBlockBytes = 4096;
 
-#ifdef LORANK_MERGE_TILES
-inline void load(Vec& v, const double* p) { std::memcpy(&v, p, sizeof v); }
-inline void store(double* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
-// Every lane x, written as the initializer {x, x, ...} (one broadcast), not 0 + x, which
-// would turn -0.0 into +0.0, nor lane by lane, which GCC 12 compiles into 8 masked moves.
-template <std::size_t... kLane>
-inline void splat_lanes(Vec& v, double x, std::index_sequence<kLane...>) {
-  v = Vec{((void)kLane, x)...};
-}
-inline void splat(Vec& v, double x) { splat_lanes(v, x, std::make_index_sequence<kLanes>()); }
-// Keeps a loaded vector in a register: without it GCC 12 folds the load of `right` into
-// every multiply (one load per row of the tile instead of one), which makes the loop
-// load-bound: 19 against 31 GFLOP/s on one Zen 4 core (bench in docs/merge.md "Speed").
-inline void keep_in_register(Vec& v) { asm("" : "+v"(v)); }
+// Every variant computes each element in the documented order: acc = +0, then
+// acc = acc + left[i][k]·right[k][j] for k ascending, then v[i][j] = v[i][j] + scale·acc.
+// They vectorise ACROSS j only, which changes nothing about any one element's arithmetic,
+// and this file is built with -ffp-contract=off (every *_exact.cc is), so no multiply and
+// add is fused into an FMA: the variants give the same bits (tests/merge checks it).
 
-// Rows [i, i + kRows) × columns [j, j + kTileCols): the full-width tile.
-// `right` points at k = 0 of the tile's columns and steps `stride` doubles per k.
-template <std::size_t kRows>
-void tile(const LowRankUpdate& u, const double* left, const double* right, std::size_t stride,
-          std::size_t j, double* v, std::size_t cols) {
-  const std::size_t r = u.rank;
-  Vec acc[kRows][kTileVecs];
-  for (std::size_t a = 0; a < kRows; ++a) {
-    for (std::size_t b = 0; b < kTileVecs; ++b) acc[a][b] = Vec{};  // +0.0: P starts from 0
+// The portable variant: one row of one panel (w ≤ kPanelCols columns) at a time, its
+// partial sums in a small array the compiler keeps in vector registers.
+template <typename T>
+inline __attribute__((always_inline)) void panel_row(const T* left, const T* panel, std::size_t w,
+                                                     std::size_t rank, T scale, T* out) {
+  constexpr std::size_t kW = LowRankUpdate<T>::kPanelCols;
+  T acc[kW] = {};
+  for (std::size_t k = 0; k < rank; ++k) {
+    const T l = left[k];
+    const T* p = panel + k * w;
+    for (std::size_t c = 0; c < w; ++c) acc[c] = acc[c] + l * p[c];
   }
-  for (std::size_t k = 0; k < r; ++k, right += stride) {
-    Vec rk[kTileVecs];
+  for (std::size_t c = 0; c < w; ++c) out[c] = out[c] + scale * acc[c];
+}
+
+template <typename T>
+const T* panel_at(const LowRankUpdate<T>& u, std::size_t p) {
+  return u.panels.data() + p * u.rank * LowRankUpdate<T>::kPanelCols;
+}
+
+// Rows [0, rows) of v (starting at update row `row_begin`) and panels [p0, p1).
+template <typename T>
+inline __attribute__((always_inline)) void rows_portable(const LowRankUpdate<T>& u, std::size_t row_begin,
+                                                         std::size_t rows, std::size_t p0, std::size_t p1,
+                                                         T* v) {
+  constexpr std::size_t kW = LowRankUpdate<T>::kPanelCols;
+  for (std::size_t i = 0; i < rows; ++i) {
+    const T* left = u.left.data() + (row_begin + i) * u.rank;
+    for (std::size_t p = p0; p < p1; ++p) {
+      const std::size_t w = std::min(kW, u.cols - p * kW);
+      panel_row(left, panel_at(u, p), w, u.rank, u.scale, v + i * u.cols + p * kW);
+    }
+  }
+}
+
+template <typename T>
+void rows_baseline(const LowRankUpdate<T>& u, std::size_t b, std::size_t n, std::size_t p0,
+                   std::size_t p1, T* v) {
+  rows_portable(u, b, n, p0, p1, v);
+}
+template <typename T>
+__attribute__((target("avx2"))) void rows_avx2(const LowRankUpdate<T>& u, std::size_t b,
+                                               std::size_t n, std::size_t p0, std::size_t p1, T* v) {
+  rows_portable(u, b, n, p0, p1, v);
+}
+
+// The AVX-512 variant: register tiles of kTileRows rows × one full panel, whose partial
+// sums stay in vector registers for the whole k loop, so every step is one load of the
+// panel row, a broadcast of `left` and a multiply and an add per element. GCC/Clang vector
+// extensions of one 64-byte register: 16 accumulators and 4 loaded vectors fit the 32
+// registers (with 16 registers, as AVX2 has, GCC 12 spills such tiles and runs them 5x
+// slower than the portable loop). Vectors never pass by value across a call (-Wpsabi).
+constexpr std::size_t kTileRows = 4;
+constexpr std::size_t kTileVecs = kPanelBytes / 64;
+
+template <typename T>
+struct VecOf;  // (a dependent vector_size attribute would be ignored: one per type)
+template <>
+struct VecOf<double> {
+  typedef double type __attribute__((vector_size(64)));
+};
+template <>
+struct VecOf<float> {
+  typedef float type __attribute__((vector_size(64)));
+};
+template <typename T>
+using Vec = typename VecOf<T>::type;
+
+template <typename T, std::size_t... kLane>
+__attribute__((target("avx512f"), always_inline)) inline void splat_lanes(Vec<T>& v, T x,
+                                                                          std::index_sequence<kLane...>) {
+  v = Vec<T>{((void)kLane, x)...};
+}
+// Every lane x, written as the initializer {x, x, ...} (one broadcast), not 0 + x, which
+// would turn -0 into +0, nor lane by lane, which GCC 12 compiles into masked moves.
+template <typename T>
+__attribute__((target("avx512f"), always_inline)) inline void splat(Vec<T>& v, T x) {
+  splat_lanes(v, x, std::make_index_sequence<64 / sizeof(T)>());
+}
+
+template <typename T, std::size_t kRows>
+__attribute__((target("avx512f"))) void tile(const T* left, std::size_t rank, const T* panel,
+                                             T scale, T* v, std::size_t cols) {
+  constexpr std::size_t kLanes = 64 / sizeof(T);
+  Vec<T> acc[kRows][kTileVecs];
+  for (std::size_t a = 0; a < kRows; ++a) {
+    for (std::size_t b = 0; b < kTileVecs; ++b) acc[a][b] = Vec<T>{};  // +0: P starts from 0
+  }
+  for (std::size_t k = 0; k < rank; ++k, panel += kLanes * kTileVecs) {
+    Vec<T> rk[kTileVecs];
     for (std::size_t b = 0; b < kTileVecs; ++b) {
-      load(rk[b], right + b * kLanes);
-      keep_in_register(rk[b]);
+      std::memcpy(&rk[b], panel + b * kLanes, 64);
+      // Keeps the loaded vector in a register: without it GCC 12 folds the load into every
+      // multiply (one load per tile row instead of one), and the loop becomes load-bound.
+      asm("" : "+v"(rk[b]));
     }
     for (std::size_t a = 0; a < kRows; ++a) {
-      Vec l;
-      splat(l, left[a * r + k]);
+      Vec<T> l;
+      splat(l, left[a * rank + k]);
       for (std::size_t b = 0; b < kTileVecs; ++b) acc[a][b] = acc[a][b] + l * rk[b];
     }
   }
-  Vec s;
-  splat(s, u.scale);
+  Vec<T> s;
+  splat(s, scale);
   for (std::size_t a = 0; a < kRows; ++a) {
-    double* out = v + a * cols + j;
+    T* out = v + a * cols;
     for (std::size_t b = 0; b < kTileVecs; ++b) {
-      Vec w;
-      load(w, out + b * kLanes);
-      store(out + b * kLanes, w + s * acc[a][b]);
+      Vec<T> w;
+      std::memcpy(&w, out + b * kLanes, 64);
+      w = w + s * acc[a][b];
+      std::memcpy(out + b * kLanes, &w, 64);
     }
   }
 }
 
-// The same arithmetic for one row and the columns [j0, j1) no full tile covers.
-void row_tail(const LowRankUpdate& u, const double* left, std::size_t j0, std::size_t j1, double* out) {
-  for (std::size_t j = j0; j < j1; ++j) {
-    double p = 0.0;
-    for (std::size_t k = 0; k < u.rank; ++k) p += left[k] * u.right[k * u.cols + j];
-    out[j] += u.scale * p;
-  }
-}
-
-template <std::size_t kRows>
-void row_group(const LowRankUpdate& u, const double* left, std::size_t j0, std::size_t j1, double* v) {
-  std::size_t j = j0;
-  // Panels read sequentially; `right` itself steps a whole row per k, and at a row length
-  // that is a multiple of 4 KiB every step lands in the same L1 set: with the panels the
-  // kernel runs at 2x the speed on Zen 4 (docs/merge.md "Speed").
-  for (; j + kTileCols <= j1; j += kTileCols) {
-    if (u.panels.empty()) {
-      tile<kRows>(u, left, u.right.data() + j, u.cols, j, v, u.cols);
-    } else {
-      tile<kRows>(u, left, u.panels.data() + (j / kTileCols) * u.rank * kTileCols, kTileCols, j, v, u.cols);
+template <typename T>
+__attribute__((target("avx512f"))) void rows_avx512(const LowRankUpdate<T>& u, std::size_t b,
+                                                    std::size_t n, std::size_t p0, std::size_t p1, T* v) {
+  constexpr std::size_t kW = LowRankUpdate<T>::kPanelCols;
+  const std::size_t full_end = std::min(p1, u.cols / kW);  // panels a whole tile covers
+  std::size_t i = 0;
+  for (; i + kTileRows <= n; i += kTileRows) {
+    const T* left = u.left.data() + (b + i) * u.rank;
+    for (std::size_t p = p0; p < full_end; ++p) {
+      tile<T, kTileRows>(left, u.rank, panel_at(u, p), u.scale, v + i * u.cols + p * kW, u.cols);
     }
   }
-  if (j < j1) {
-    for (std::size_t a = 0; a < kRows; ++a) row_tail(u, left + a * u.rank, j, j1, v + a * u.cols);
+  for (; i < n; ++i) {
+    const T* left = u.left.data() + (b + i) * u.rank;
+    for (std::size_t p = p0; p < full_end; ++p) {
+      tile<T, 1>(left, u.rank, panel_at(u, p), u.scale, v + i * u.cols + p * kW, u.cols);
+    }
   }
+  if (full_end < p1) rows_portable(u, b, n, full_end, p1, v);  // the narrow last panel
 }
-
-#endif  // LORANK_MERGE_TILES
 
 }  // namespace
 
-LowRankUpdate make_low_rank_update(std::vector<double> left, std::vector<double> right,
-                                   std::size_t rank, std::size_t cols, double scale) {
-  LowRankUpdate u{std::move(left), std::move(right), rank, cols, scale, {}};
-#ifdef LORANK_MERGE_TILES
-  const std::size_t full = cols / kTileCols;  // the columns past them go through row_tail
-  u.panels.resize(full * rank * kTileCols);
-  for (std::size_t p = 0; p < full; ++p) {
+template <typename T>
+LowRankUpdate<T> make_low_rank_update(std::span<const double> left, std::span<const double> right,
+                                      std::size_t rank, std::size_t cols, double scale) {
+  constexpr std::size_t kW = LowRankUpdate<T>::kPanelCols;
+  LowRankUpdate<T> u;
+  u.left.assign(left.begin(), left.end());
+  u.rank = rank;
+  u.cols = cols;
+  u.scale = static_cast<T>(scale);
+  u.panels.resize(rank * cols);
+  for (std::size_t p = 0; p * kW < cols; ++p) {
+    const std::size_t w = std::min(kW, cols - p * kW);
+    T* panel = u.panels.data() + p * rank * kW;
     for (std::size_t k = 0; k < rank; ++k) {
-      std::copy_n(u.right.data() + k * cols + p * kTileCols, kTileCols,
-                  u.panels.data() + (p * rank + k) * kTileCols);
+      for (std::size_t c = 0; c < w; ++c) panel[k * w + c] = static_cast<T>(right[k * cols + p * kW + c]);
     }
   }
-#endif
   return u;
 }
 
-void add_update(const LowRankUpdate& u, std::size_t row_begin, std::size_t rows,
-                std::span<double> v) {
-  const std::size_t r = u.rank, cols = u.cols;
-#ifdef LORANK_MERGE_TILES
-  for (std::size_t j0 = 0; j0 < cols; j0 += kColumnBlock) {
-    const std::size_t j1 = std::min(cols, j0 + kColumnBlock);
-    std::size_t i = 0;
-    for (; i + kTileRows <= rows; i += kTileRows) {
-      row_group<kTileRows>(u, u.left.data() + (row_begin + i) * r, j0, j1, v.data() + i * cols);
-    }
-    for (; i < rows; ++i) row_group<1>(u, u.left.data() + (row_begin + i) * r, j0, j1, v.data() + i * cols);
-  }
-#else
-  double p[kColumnBlock];  // one row's partial sums over a column block
-  for (std::size_t j0 = 0; j0 < cols; j0 += kColumnBlock) {
-    const std::size_t nj = std::min(kColumnBlock, cols - j0);
-    for (std::size_t i = 0; i < rows; ++i) {
-      const double* left = u.left.data() + (row_begin + i) * r;
-      std::fill(p, p + nj, 0.0);
-      for (std::size_t k = 0; k < r; ++k) {
-        const double l = left[k];
-        const double* right = u.right.data() + k * cols + j0;
-        for (std::size_t j = 0; j < nj; ++j) p[j] += l * right[j];
-      }
-      double* out = v.data() + i * cols + j0;
-      for (std::size_t j = 0; j < nj; ++j) out[j] += u.scale * p[j];
-    }
-  }
-#endif
+KernelIsa best_kernel_isa() {
+  static const KernelIsa isa = __builtin_cpu_supports("avx512f") ? KernelIsa::kAvx512
+                               : __builtin_cpu_supports("avx2")  ? KernelIsa::kAvx2
+                                                                 : KernelIsa::kBaseline;
+  return isa;
 }
+
+template <typename T>
+void add_update(const LowRankUpdate<T>& u, std::size_t row_begin, std::size_t rows, std::span<T> v) {
+  add_update_with(best_kernel_isa(), u, row_begin, rows, v);
+}
+
+template <typename T>
+void add_update_with(KernelIsa isa, const LowRankUpdate<T>& u, std::size_t row_begin,
+                     std::size_t rows, std::span<T> v) {
+  constexpr std::size_t kW = LowRankUpdate<T>::kPanelCols;
+  constexpr std::size_t kBlockPanels = kColumnBlockBytes / kPanelBytes;
+  const std::size_t panels = (u.cols + kW - 1) / kW;
+  for (std::size_t p0 = 0; p0 < panels; p0 += kBlockPanels) {
+    const std::size_t p1 = std::min(panels, p0 + kBlockPanels);
+    switch (isa) {
+      case KernelIsa::kAvx512: rows_avx512(u, row_begin, rows, p0, p1, v.data()); break;
+      case KernelIsa::kAvx2: rows_avx2(u, row_begin, rows, p0, p1, v.data()); break;
+      case KernelIsa::kBaseline: rows_baseline(u, row_begin, rows, p0, p1, v.data()); break;
+    }
+  }
+}
+
+template LowRankUpdate<double> make_low_rank_update<double>(std::span<const double>, std::span<const double>,
+                                                            std::size_t, std::size_t, double);
+template LowRankUpdate<float> make_low_rank_update<float>(std::span<const double>, std::span<const double>,
+                                                          std::size_t, std::size_t, double);
+template void add_update<double>(const LowRankUpdate<double>&, std::size_t, std::size_t, std::span<double>);
+template void add_update<float>(const LowRankUpdate<float>&, std::size_t, std::size_t, std::span<float>);
+template void add_update_with<double>(KernelIsa, const LowRankUpdate<double>&, std::size_t, std::size_t,
+                                      std::span<double>);
+template void add_update_with<float>(KernelIsa, const LowRankUpdate<float>&, std::size_t, std::size_t,
+                                     std::span<float>);
 
 void apply_dora(std::span<const double> magnitude, std::size_t row_begin, std::size_t rows,
                 std::size_t cols, std::span<double> v) {

@@ -2,14 +2,17 @@
 """Independent NumPy oracle for `lorank merge` with PEFT adapters (tests/merge/merge_test.cc).
 
   merge_oracle.py make KIND BASE OUT_DIR   write a synthetic PEFT (or mlx_lm) adapter for BASE
-  merge_oracle.py check BASE OUTPUT DTYPE SCALE ADAPTER...
-  merge_oracle.py check-gguf BASE.gguf DEQUANT.safetensors OUTPUT.gguf DTYPE SCALE ADAPTER.gguf...
+  merge_oracle.py [--compute auto|F32|F64] check BASE OUTPUT DTYPE SCALE ADAPTER...
+  merge_oracle.py [--compute auto|F32|F64] check-gguf BASE.gguf DEQUANT.safetensors OUTPUT.gguf DTYPE SCALE ADAPTER.gguf...
 
 `check` reads the base, the adapters and lorank's output with its own safetensors reader,
 recomputes every merged tensor with PEFT's formula in the operation order docs/merge.md
 fixes (P = sum over k ascending of B[:,k] A[k,:] in float64 from zero; V = W + s1 P1 + ...;
 DoRA: V * (m / sqrt(sum_j V^2)) row-wise, j ascending; one rounding to the output dtype)
 and compares bytes. DTYPE is "base" or F32/F16/BF16. Exit 0 when every byte agrees.
+--compute is lorank merge's: F32 does the same steps in float32 (factors, W and s rounded to
+float32, every product and sum rounded to float32), and auto (the default) means F32 for
+F16/BF16 outputs and F64 for F32 ones; DoRA and F64 base tensors stay in float64.
 
 `check-gguf` does the same for GGUF: the base's exact values come from DEQUANT (ggml's own
 dequantization, shared/models), the adapters are llama.cpp GGUF LoRAs (scale alpha/r), merged
@@ -80,15 +83,35 @@ def mlx_updates(adapter_dir, scale_mult):
         if name.endswith(".lora_a"):
             path = name[:-len(".lora_a")]
             A, B = values(t[name]).T, values(t[path + ".lora_b"]).T
-            out[path + ".weight"] = (s * scale_mult, product(B, A), None)
+            out[path + ".weight"] = (s * scale_mult, B, A, False, None)
     return out
 
 
-def product(B, A):
-    P = np.zeros((B.shape[0], A.shape[1]))
+COMPUTE = "auto"
+
+
+def in_float32(out_dtype, base_dtype, dora):
+    if dora or base_dtype == "F64" or COMPUTE == "F64":
+        return False
+    return COMPUTE == "F32" or out_dtype in ("F16", "BF16")
+
+
+def product(B, A, dt=np.float64):
+    """P = sum over k ascending of B[:,k] A[k,:], from zero, every step rounded to dt."""
+    B, A = B.astype(dt), A.astype(dt)
+    P = np.zeros((B.shape[0], A.shape[1]), dtype=dt)
     for k in range(A.shape[0]):
-        P += B[:, k:k + 1] * A[k:k + 1, :]
+        P = P + B[:, k:k + 1] * A[k:k + 1, :]
     return P
+
+
+def updated(W, updates, dt):
+    """V = W + s1 P1 + s2 P2 + ... in dt (each update: scale, B, A, transposed)."""
+    V = W.astype(dt)
+    for s, B, A, transposed, _ in updates:
+        P = product(B, A, dt)
+        V = V + dt(s) * (P.T if transposed else P).reshape(V.shape)
+    return V
 
 
 def expected_updates(adapter_dir, scale_mult):
@@ -109,10 +132,9 @@ def expected_updates(adapter_dir, scale_mult):
         s = (alpha / math.sqrt(r) if cfg.get("use_rslora") else alpha / r) * scale_mult
         A, B = f["A"], f["B"]
         A = A.reshape(A.shape[0], -1)
-        P = product(B, A)
         transposed = f["embedding"] or cfg.get("fan_in_fan_out", False)
         mag = t.get(f"base_model.model.{path}.lora_magnitude_vector")
-        out[path + ".weight"] = (s, P.T if transposed else P, None if mag is None else values(mag))
+        out[path + ".weight"] = (s, B, A, transposed, None if mag is None else values(mag))
     return out
 
 
@@ -130,15 +152,16 @@ def check(base, output, dtype, scale, adapters):
             assert got[name][2] == entry[2], f"{name}: copied bytes differ"
             copied += 1
             continue
-        V = values(entry).reshape(entry[1][0], -1).copy()
-        for s, P, mag in updates[name]:
-            V += s * P.reshape(V.shape)
-            if mag is not None:
-                acc = np.zeros(V.shape[0])
-                for j in range(V.shape[1]):
-                    acc += V[:, j] * V[:, j]
-                V = (mag.reshape(-1) / np.sqrt(acc))[:, None] * V
-        want = encode(V, entry[0] if dtype == "base" else dtype)
+        out_dtype = entry[0] if dtype == "base" else dtype
+        mag = updates[name][-1][4]
+        dt = np.float32 if in_float32(out_dtype, entry[0], mag is not None) else np.float64
+        V = updated(values(entry).reshape(entry[1][0], -1), updates[name], dt).astype(np.float64)
+        if mag is not None:
+            acc = np.zeros(V.shape[0])
+            for j in range(V.shape[1]):
+                acc += V[:, j] * V[:, j]
+            V = (mag.reshape(-1) / np.sqrt(acc))[:, None] * V
+        want = encode(V, out_dtype)
         if got[name][2] != want:
             g = np.frombuffer(got[name][2], dtype=np.uint8)
             x = np.frombuffer(want, dtype=np.uint8)
@@ -234,7 +257,7 @@ def check_gguf(base, dequant, output, dtype, scale, adapters):
             if name.endswith(".lora_a"):
                 target = name[:-len(".lora_a")]
                 A, B = gguf_values(t[name]), gguf_values(t[target + ".lora_b"])
-                updates.setdefault(target, []).append((alpha / A.shape[0] * scale, product(B, A)))
+                updates.setdefault(target, []).append((alpha / A.shape[0] * scale, B, A, False, None))
     merged = copied = 0
     for name, entry in w.items():
         gt, gshape, graw = got[name]
@@ -242,10 +265,9 @@ def check_gguf(base, dequant, output, dtype, scale, adapters):
             assert (gt, gshape) == entry[:2] and graw[:len(entry[2])] == entry[2], f"{name}: copied bytes differ"
             copied += 1
             continue
-        V = values(ref[name]).copy()
-        for s, P in updates[name]:
-            V += s * P
         want_type = dtype if dtype != "base" else GGML_FLOAT.get(entry[0], "F16")
+        dt = np.float32 if in_float32(want_type, GGML_FLOAT.get(entry[0]), False) else np.float64
+        V = updated(values(ref[name]), updates[name], dt).astype(np.float64)
         want = encode(V, want_type)
         if GGML_FLOAT.get(gt) != want_type or graw[:len(want)] != want:
             print(f"MISMATCH {name}: type {gt}, expected {want_type}")
@@ -310,6 +332,9 @@ def make(kind, base, out_dir):
 
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--compute":
+        COMPUTE = sys.argv[2]
+        del sys.argv[1:3]
     if sys.argv[1] == "make":
         sys.exit(make(*sys.argv[2:5]))
     if sys.argv[1] == "check-gguf":

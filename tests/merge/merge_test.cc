@@ -2,6 +2,9 @@
 // independent NumPy oracle tests/merge/merge_oracle.py, and its refusals.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -24,9 +27,10 @@ const std::string kOracle = std::string(LORANK_SOURCE_DIR) + "/tests/merge/merge
 
 // Runs the oracle's `check` and expects "ok: … bit for bit".
 void expect_oracle_agrees(const fs::path& base, const fs::path& out, const std::string& dtype,
-                          const std::string& scale, const std::vector<fs::path>& adapters) {
-  std::vector<std::string> argv = {"/usr/bin/python3", kOracle, "check", base.string(),
-                                   out.string(), dtype, scale};
+                          const std::string& scale, const std::vector<fs::path>& adapters,
+                          const std::string& compute = "auto") {
+  std::vector<std::string> argv = {"/usr/bin/python3", kOracle, "--compute", compute, "check",
+                                   base.string(), out.string(), dtype, scale};
   for (const fs::path& a : adapters) argv.push_back(a.string());
   const auto r = run_command(argv);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -67,6 +71,38 @@ TEST(Merge, RealLoraIntoTheF32AndTheShardedBf16BaseMatchesTheOracle) {
     EXPECT_EQ(out->find(t.name)->type_name, "BF16");
   }
   EXPECT_TRUE(fs::exists(dir / "sharded" / "config.json"));
+}
+
+// --compute picks the arithmetic (auto: float for 16-bit outputs, double for F32 ones); the
+// oracle follows the same steps in either, and the two arithmetics do give different bits.
+TEST(Merge, EitherArithmeticMatchesTheOracle) {
+  TempDir dir;
+  const fs::path stories = shared_path("models/stories260K/model.safetensors");
+  const fs::path sharded = shared_path("models/stories260K-sharded");
+  const fs::path adapter = make_adapter(dir, "patterns", stories);
+  auto merge = [&](const fs::path& base, const std::string& out, const std::string& compute) {
+    const auto r = run_lorank({"merge", base.string(), adapter.string(), "-o", (dir / out).string(),
+                               "--compute", compute, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_NE(merge(stories, "f32.safetensors", "F32").find("\"computed_in_float\": 16"), std::string::npos);
+  expect_oracle_agrees(stories, dir / "f32.safetensors", "base", "1", {adapter}, "F32");
+  EXPECT_NE(merge(stories, "auto.safetensors", "auto").find("\"computed_in_float\": 0"), std::string::npos);
+  expect_oracle_agrees(stories, dir / "auto.safetensors", "base", "1", {adapter}, "F64");
+  auto bytes = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_NE(bytes(dir / "f32.safetensors"), bytes(dir / "auto.safetensors"));
+  EXPECT_NE(merge(sharded, "f64", "F64").find("\"computed_in_float\": 0"), std::string::npos);
+  expect_oracle_agrees(sharded, dir / "f64", "base", "1", {adapter}, "F64");
+  EXPECT_NE(merge(sharded, "bf16", "auto").find("\"computed_in_float\": 16"), std::string::npos);
+  expect_oracle_agrees(sharded, dir / "bf16", "base", "1", {adapter}, "F32");
+  const auto bad = run_lorank({"merge", stories.string(), adapter.string(), "-o",
+                               (dir / "x.safetensors").string(), "--compute", "F16"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_FALSE(fs::exists(dir / "x.safetensors"));
 }
 
 TEST(Merge, PeftVariantsMatchTheOracleBitForBit) {
@@ -145,17 +181,19 @@ TEST(Merge, GgufAdapterIntoTheMixedQuantGgufBase) {
     // Merged quantised tensors become F16 (kMergedDtypeForQuantised); floats keep their type.
     const std::string want = !merged ? t.type_name : t.dtype ? t.type_name : "F16";
     EXPECT_EQ(m->type_name, want) << t.name;
-    if (!merged) EXPECT_TRUE(std::equal(t.data.begin(), t.data.end(), m->data.begin())) << t.name;
+    if (!merged) {
+      EXPECT_TRUE(std::equal(t.data.begin(), t.data.end(), m->data.begin())) << t.name;
+    }
   }
   const fs::path dequant = shared_path("models/stories260K-quant/model.dequant.safetensors");
   const fs::path adapter = shared_path("models/stories260K-lora-gguf/adapter.gguf");
   expect_gguf_oracle_agrees(base, dequant, dir / "m.gguf", "base", "1", adapter);
   for (const std::string dtype : {"F32", "BF16"}) {
-    const fs::path out = dir / ("m-" + dtype + ".gguf");
-    const auto forced = run_lorank({"merge", base.string(), adapter.string(), "-o", out.string(),
+    const fs::path forced_out = dir / ("m-" + dtype + ".gguf");
+    const auto forced = run_lorank({"merge", base.string(), adapter.string(), "-o", forced_out.string(),
                                     "--dtype", dtype, "--scale", "0.5"});
     ASSERT_EQ(forced.exit_code, 0) << forced.err;
-    expect_gguf_oracle_agrees(base, dequant, out, dtype, "0.5", adapter);
+    expect_gguf_oracle_agrees(base, dequant, forced_out, dtype, "0.5", adapter);
   }
 }
 
