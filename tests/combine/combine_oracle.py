@@ -13,7 +13,7 @@ import os, sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "merge"))
-from merge_oracle import expected_updates, read_st  # noqa: E402
+from merge_oracle import expected_updates, product, read_st  # noqa: E402
 
 
 def rank_of(output, name):
@@ -33,15 +33,16 @@ def main(output, rank, weights, adapters):
     want = {}
     ranks = {}
     for w, a in zip(weights, adapters):
-        for name, (s, P, _) in expected_updates(a, 1.0).items():
+        for name, (s, B, A, transposed, _) in expected_updates(a, 1.0).items():
+            P = product(B, A).T if transposed else product(B, A)
             want[name] = want.get(name, 0) + w * s * P
             ranks[name] = ranks.get(name, 0) + rank_of(a, name)
     got = expected_updates(output, 1.0)
     assert set(got) == set(want), f"modules differ: {sorted(set(got) ^ set(want))}"
     worst = 0.0
     for name, D in want.items():
-        s, P, _ = got[name]
-        G = s * P
+        s, B, A, transposed, _ = got[name]
+        G = s * (product(B, A).T if transposed else product(B, A))
         if rank == "cat":
             target, k = D, min(ranks[name], *D.shape)
         else:
