@@ -25,7 +25,9 @@ Contenders (all write the same 2.47 GB):
   torch peer, SkylakeX  ...so the same with OPENBLAS_CORETYPE=SkylakeX (its AVX-512 kernels),
                  the fair peer, as in docs/benchmarks.md
   lorank         lorank merge BASE ADAPTER -o OUT --threads N (fsync before the rename,
-                 then re-read and verify: 8 sampled rows per merged tensor at this size)
+                 then re-read and verify: 8 sampled rows per merged tensor at this size);
+                 float32 arithmetic, as torch's (--compute auto for a BF16 base)
+  lorank --compute F64  the same in double: the correctly rounded merge
   lorank sharded with --sharded: the two-shard base in, a two-shard folder out
 With --limits, first the machine's limits: bench/merge_limits.cc (register-only mul+add
 peak without FMA and memcpy bandwidth, one thread) and dd's disk write rate with fdatasync.
@@ -141,6 +143,9 @@ def main():
          os.path.join(d, "out-torch-skx.safetensors")),
         ("lorank", lambda o: [[lorank, "merge", base, adapter, "-o", o, "--threads", str(args.threads)]],
          os.path.join(d, "out-lorank.safetensors")),
+        ("lorank --compute F64", lambda o: [[lorank, "merge", base, adapter, "-o", o, "--threads",
+                                             str(args.threads), "--compute", "F64"]],
+         os.path.join(d, "out-lorank-f64.safetensors")),
     ]
     if args.sharded:
         contenders.append(("lorank sharded", lambda o: [[lorank, "merge", sharded, adapter, "-o", o,

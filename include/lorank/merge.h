@@ -2,9 +2,10 @@
 // checkpoint in the base's own layout, streamed tensor by tensor.
 //
 // For every base tensor an adapter module targets (docs/merge.md has the exact rules):
-//   V = W + s₁·P₁ + s₂·P₂ + …   P = B·A (or its transpose, see below), in double:
+//   V = W + s₁·P₁ + s₂·P₂ + …   P = B·A (or its transpose, see below), in the arithmetic
+//                                MergeCompute picks (double or float):
 //                                P[i][j] = Σₖ B[i][k]·A[k][j], k ascending, from 0;
-//                                each product and sum rounded to double, no FMA;
+//                                each product and sum rounded, no FMA;
 //   DoRA (one adapter only):    V'[i][j] = (m[i] / ‖V[i]‖) · V[i][j], ‖V[i]‖ = √(Σⱼ V[i][j]²)
 //                                summed with j ascending;
 //   W' = V rounded once (to nearest even) to the output dtype.
