@@ -1,9 +1,39 @@
-#include "linalg/product_kernel.h"
-
+// The product kernels, compiled once per instruction-set variant (core/kernel_variant.h);
+// the public entry points that dispatch to them are in product_dispatch.cc.
+//
+// Bits: within a variant every C element is s·(Σ_k W(i,k)·X(k,j), summed in k order) [− S],
+// whatever the tile shape, so the register blocking below may differ per variant. The avx2
+// and avx512 variants both fuse each multiply-add (FMA) and agree bit for bit; the generic
+// variant (SSE2, no FMA) rounds products and sums separately and so differs from them by
+// rounding (tests/linalg/kernel_variants_test.cc states the bound).
 #include <cstring>
 
-namespace lorank::detail {
+#include "core/kernel_variant.h"
+#include "linalg/product_kernel.h"
+
+#ifndef LORANK_KERNEL_VARIANT
+#error "compiled once per variant by CMakeLists.txt with -DLORANK_KERNEL_VARIANT=..."
+#endif
+
+namespace lorank::detail::LORANK_KERNEL_VARIANT {
 namespace {
+
+// Register budget of a tile, in 8-double accumulators: AVX-512 has 32 vector registers of
+// 8 doubles, AVX2 16 of 4, SSE2 16 of 2. Each budget leaves room for the loaded row of X
+// and the broadcasts, so the k loop never spills.
+#if defined(__AVX512F__)
+constexpr int kMaxRows = 4;
+constexpr bool kTallBlocks = true;  // 8-row blocks for short rows
+constexpr int columns_for(int rows) { return rows <= 2 ? 8 : (rows <= 4 ? 4 : 2); }
+#elif defined(__AVX2__)
+constexpr int kMaxRows = 4;
+constexpr bool kTallBlocks = false;
+constexpr int columns_for(int rows) { return rows <= 1 ? 4 : (rows <= 2 ? 3 : (rows <= 3 ? 2 : 1)); }
+#else
+constexpr int kMaxRows = 2;
+constexpr bool kTallBlocks = false;
+constexpr int columns_for(int rows) { return rows <= 1 ? 2 : 1; }
+#endif
 
 // What a tile does with its accumulators: C = s·acc, C = s·acc − S, or C += s·acc.
 constexpr int kStore = 0, kSubtract = 1, kAccumulate = 2;
@@ -73,7 +103,7 @@ void row_block(double* C, Strided W, const double* X, const double* S, std::size
     pw = packed;
     ld = 0;
   }
-  constexpr int kCB = RB <= 2 ? 8 : (RB <= 4 ? 4 : 2);  // ~16 accumulators
+  constexpr int kCB = columns_for(RB);
   std::size_t j = 0;
   for (; j + kCB * kLanes <= N; j += kCB * kLanes) {
     tile<RB, kCB, kMode>(C, pw, ld, X, S, st, K, s, i, j);
@@ -85,25 +115,22 @@ template <int kMode>
 void product(double* C, Strided W, const double* X, const double* S, std::size_t M,
              std::size_t N, const Strides& st, std::size_t K, double s, double* packed) {
   std::size_t i = 0;
-  if (N <= 2 * kLanes) {
+  if (kTallBlocks && N <= 2 * kLanes) {
     // Short rows: block more rows so that each X load feeds more FMAs.
     for (; i + 8 <= M; i += 8) row_block<8, kMode>(C, W, X, S, N, st, K, s, i, packed);
   }
-  for (; i + 4 <= M; i += 4) row_block<4, kMode>(C, W, X, S, N, st, K, s, i, packed);
+  for (; i + kMaxRows <= M; i += kMaxRows) {
+    row_block<kMaxRows, kMode>(C, W, X, S, N, st, K, s, i, packed);
+  }
   switch (M - i) {
-    case 3: row_block<3, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
-    case 2: row_block<2, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 3: if constexpr (kMaxRows > 3) row_block<3, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 2: if constexpr (kMaxRows > 2) row_block<2, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
     case 1: row_block<1, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
     default: break;
   }
 }
 
 }  // namespace
-
-void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
-                       std::size_t N, std::size_t K, double s, double* scratch) {
-  broadcast_product(C, W, X, S, M, N, K, s, scratch, Strides{N, N, N});
-}
 
 void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
                        std::size_t N, std::size_t K, double s, double* scratch,
@@ -222,4 +249,7 @@ void row_dots(double* G, std::size_t g_stride, const double* X, const double* Y,
   }
 }
 
-}  // namespace lorank::detail
+extern const ProductKernels kProductKernels = {broadcast_product, broadcast_product_add,
+                                               substitute_panel, transpose, row_dots};
+
+}  // namespace lorank::detail::LORANK_KERNEL_VARIANT
