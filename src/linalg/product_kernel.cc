@@ -204,19 +204,28 @@ inline Vec shuffle(Vec a, Vec b) {
   for (int i = 0; i < 8; ++i) store(dst + i * ldd, r[i]);
 }
 
+// Per row of X, K sums of 8 lanes each, in native vectors (see tile); the lanes are added
+// in the same order 0..7 at every width, so the bits do not depend on the variant's width.
 template <int K>
 void row_dots_k(double* G, std::size_t g_stride, const double* X, const double* Y, std::size_t M,
                 std::size_t N) {
+  constexpr int kParts = static_cast<int>(kLanes) / kNative;
   for (std::size_t i = 0; i < M; ++i) {
-    Vec acc[K];
-    for (int k = 0; k < K; ++k) acc[k] = Vec{};
+    NVec acc[K][kParts];
+    for (int k = 0; k < K; ++k) {
+      for (int p = 0; p < kParts; ++p) acc[k][p] = NVec{};
+    }
     for (std::size_t j = 0; j < N; j += kLanes) {
-      const Vec x = load(X + i * N + j);
-      for (int k = 0; k < K; ++k) acc[k] += x * load(Y + k * N + j);
+      for (int p = 0; p < kParts; ++p) {
+        const NVec x = nload(X + i * N + j + p * kNative);
+        for (int k = 0; k < K; ++k) acc[k][p] += x * nload(Y + k * N + j + p * kNative);
+      }
     }
     for (int k = 0; k < K; ++k) {
       double sum = 0.0;
-      for (std::size_t l = 0; l < kLanes; ++l) sum += acc[k][l];
+      for (int p = 0; p < kParts; ++p) {
+        for (int l = 0; l < kNative; ++l) sum += acc[k][p][l];
+      }
       G[k * g_stride + i] = sum;
     }
   }
