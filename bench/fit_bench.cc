@@ -92,9 +92,16 @@ BENCHMARK(BM_KernelStep)->ArgsProduct({{0, 1, 2}, {2, 8, 16, 32, 64}});
 
 // Independent FMA chains in registers: the core's double-precision peak, for 4-double
 // (AVX2) and 8-double (AVX-512) vectors. Compiled for that level whatever the build.
-// (A macro, not a template: GCC drops vector_size on a dependent typedef.)
+// (A macro, not a template: GCC drops vector_size on a dependent typedef. The target
+// attribute only where the build itself lacks AVX-512: with -march=native it would narrow
+// the target and break inlining of Google Benchmark's always-inline functions.)
+#if defined(__AVX512F__)
+#define LORANK_PEAK_TARGET
+#else
+#define LORANK_PEAK_TARGET [[gnu::target("arch=x86-64-v4")]]
+#endif
 #define LORANK_PEAK_CHAINS(name, width)                                                    \
-  [[gnu::target("arch=x86-64-v4")]] void name(benchmark::State& state) {                   \
+  LORANK_PEAK_TARGET void name(benchmark::State& state) {                   \
     typedef double Vec __attribute__((vector_size(width * sizeof(double))));               \
     constexpr int kChains = 16;                                                            \
     constexpr long kIters = 1 << 16;                                                       \
