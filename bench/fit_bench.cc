@@ -7,9 +7,12 @@
 #include <cblas.h>
 
 #include <random>
+#include <string>
 #include <vector>
 
+#include "linalg/product_kernel.h"
 #include "lorank/fit.h"
+#include "lorank/kernels.h"
 
 namespace {
 
@@ -57,25 +60,86 @@ void BM_OpenBlasStep(benchmark::State& state) {
 }
 BENCHMARK(BM_OpenBlasStep)->Arg(2)->Arg(4)->Arg(8)->Arg(16)->Arg(32)->Arg(64);
 
-// Independent FMA chains in registers: the core's double-precision peak.
-void BM_PeakFma(benchmark::State& state) {
-  typedef double Vec __attribute__((vector_size(64)));
-  constexpr int kChains = 16;
-  constexpr long kIters = 1 << 16;
-  for (auto _ : state) {
-    Vec acc[kChains];
-    for (int c = 0; c < kChains; ++c) acc[c] = Vec{} + 1.0 * c;
-    Vec x = Vec{} + 0.999999, y = Vec{} + 1e-7;
-    for (long i = 0; i < kIters; ++i) {
-      for (int c = 0; c < kChains; ++c) acc[c] = acc[c] * x + y;
-      asm volatile("" : "+v"(x), "+v"(y));
-    }
-    for (int c = 0; c < kChains; ++c) benchmark::DoNotOptimize(acc[c]);
+// lorank's own three products of one step (no updates), in a forced kernel variant
+// (arg 0: 0 generic, 1 avx2, 2 avx512; arg 1: r): the same work as BM_OpenBlasStep.
+void BM_KernelStep(benchmark::State& state) {
+  const auto level = static_cast<lorank::KernelLevel>(state.range(0));
+  if (!lorank::cpu_supports(level)) {
+    state.SkipWithError("this CPU lacks the variant");
+    return;
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 8 * kChains * kIters * state.iterations(),
-                                                 benchmark::Counter::kIsRate);
+  lorank::ScopedKernelLevel forced(level);
+  const std::size_t r = static_cast<std::size_t>(state.range(1)), n = kDim;
+  const std::size_t rp = lorank::detail::round_up_lanes(r);
+  namespace d = lorank::detail;
+  std::vector<double> T(n * n, 0.5), B(n * rp, 0.01), A(r * n, 0.01), At(n * rp, 0.01);
+  std::vector<double> E(n * n), gB(n * rp), gA(r * n), scratch(d::scratch_size(n));
+  for (auto _ : state) {
+    d::broadcast_product(E.data(), {B.data(), rp, 1}, A.data(), T.data(), n, n, r, 1.0, scratch.data());
+    d::broadcast_product(gA.data(), {B.data(), 1, rp}, E.data(), nullptr, r, n, n, 1.0, scratch.data());
+    if (r >= d::kLanes) {
+      d::broadcast_product(gB.data(), {E.data(), n, 1}, At.data(), nullptr, n, rp, n, 1.0, scratch.data());
+    } else {
+      d::row_dots(gB.data(), n, E.data(), A.data(), n, n, r);
+    }
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(std::string(lorank::kernel_level_name(level)));
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(step_flops(static_cast<int>(r)) * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_KernelStep)->ArgsProduct({{0, 1, 2}, {2, 8, 16, 32, 64}});
+
+// Independent FMA chains in registers: the core's double-precision peak, for 4-double
+// (AVX2) and 8-double (AVX-512) vectors. Compiled for that level whatever the build.
+// (A macro, not a template: GCC drops vector_size on a dependent typedef. The target
+// attribute only where the build itself lacks AVX-512: with -march=native it would narrow
+// the target and break inlining of Google Benchmark's always-inline functions.)
+#if defined(__AVX512F__)
+#define LORANK_PEAK_TARGET
+#else
+#define LORANK_PEAK_TARGET [[gnu::target("arch=x86-64-v4")]]
+#endif
+#define LORANK_PEAK_CHAINS(name, width)                                                    \
+  LORANK_PEAK_TARGET void name(benchmark::State& state) {                   \
+    typedef double Vec __attribute__((vector_size(width * sizeof(double))));               \
+    constexpr int kChains = 16;                                                            \
+    constexpr long kIters = 1 << 16;                                                       \
+    for (auto _ : state) {                                                                 \
+      Vec acc[kChains];                                                                    \
+      for (int c = 0; c < kChains; ++c) acc[c] = Vec{} + 1.0 * c;                          \
+      Vec x = Vec{} + 0.999999, y = Vec{} + 1e-7;                                          \
+      for (long i = 0; i < kIters; ++i) {                                                  \
+        for (int c = 0; c < kChains; ++c) acc[c] = acc[c] * x + y;                         \
+        asm volatile("" : "+v"(x), "+v"(y));                                               \
+      }                                                                                    \
+      double sum = 0.0;                                                                    \
+      for (int c = 0; c < kChains; ++c) {                                                  \
+        for (int l = 0; l < width; ++l) sum += acc[c][l];                                  \
+      }                                                                                    \
+      benchmark::DoNotOptimize(sum);                                                       \
+    }                                                                                      \
+    state.counters["GFLOP/s"] = benchmark::Counter(                                        \
+        2.0 * width * kChains * kIters * state.iterations(), benchmark::Counter::kIsRate); \
+  }
+LORANK_PEAK_CHAINS(peak_chains8, 8)
+LORANK_PEAK_CHAINS(peak_chains4, 4)
+void BM_PeakFma(benchmark::State& state) {
+  if (!lorank::cpu_supports(lorank::KernelLevel::kAvx512)) {
+    state.SkipWithError("no AVX-512");
+    return;
+  }
+  peak_chains8(state);
 }
 BENCHMARK(BM_PeakFma);
+void BM_PeakFmaAvx2(benchmark::State& state) {
+  if (!lorank::cpu_supports(lorank::KernelLevel::kAvx2)) {
+    state.SkipWithError("no AVX2");
+    return;
+  }
+  peak_chains4(state);  // 4-double vectors: VEX-encoded FMAs on 16 ymm registers
+}
+BENCHMARK(BM_PeakFmaAvx2);
 
 }  // namespace
 

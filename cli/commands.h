@@ -87,6 +87,7 @@ void register_resize(CLI::App& app, CommandRegistry& registry);
 void register_merge(CLI::App& app, CommandRegistry& registry);
 void register_combine(CLI::App& app, CommandRegistry& registry);
 void register_extract(CLI::App& app, CommandRegistry& registry);
+void register_doctor(CLI::App& app, CommandRegistry& registry);
 
 }  // namespace lorank::cli
 

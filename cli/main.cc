@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "lorank/files.h"
+#include "lorank/kernels.h"
 #include "lorank/version.h"
 
 namespace {
@@ -54,6 +55,7 @@ int run_lorank(int argc, char** argv) {
   lorank::cli::register_merge(app, registry);
   lorank::cli::register_combine(app, registry);
   lorank::cli::register_extract(app, registry);
+  lorank::cli::register_doctor(app, registry);
   lorank::cli::require_decimal_numbers(app);
   try {
     app.parse(argc, argv);
@@ -65,6 +67,11 @@ int run_lorank(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return lorank::cli::usage_error(lorank::cli::describe_parse_error(app, argc, argv, e));
+  }
+  // A LORANK_KERNELS the CPU cannot honour would silently give other numbers than asked
+  // for; doctor reports it instead of refusing.
+  if (const lorank::Status s = lorank::kernel_override_status(); !s.ok() && !app.got_subcommand("doctor")) {
+    return lorank::cli::usage_error(s.message());
   }
   try {
     return registry.run_selected(app);

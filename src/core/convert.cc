@@ -1,36 +1,11 @@
-// Widening of stored floats to double and RNE narrowing back (see lorank/tensor.h).
-// The hot loops read through memcpy because mmapped tensor data need not be aligned;
-// compilers turn these into plain (vector) loads.
-#include <bit>
+// Widening of stored floats to double and RNE narrowing back (see lorank/tensor.h). The
+// loops are in convert_kernel.cc, one variant per instruction set.
 #include <cstring>
 
-#include "core/float_bits.h"
+#include "core/convert_kernels.h"
 #include "lorank/tensor.h"
 
 namespace lorank {
-namespace {
-
-static_assert(std::endian::native == std::endian::little,
-              "stored tensors are little-endian; a big-endian port needs byte swaps here");
-
-template <typename Stored, typename Widen>
-void widen(const std::byte* src, double* out, std::size_t n, Widen widen_one) {
-  for (std::size_t i = 0; i < n; ++i) {
-    Stored v;
-    std::memcpy(&v, src + i * sizeof(Stored), sizeof(Stored));
-    out[i] = widen_one(v);
-  }
-}
-
-template <typename Stored, typename Narrow>
-void narrow(const double* in, std::byte* dst, std::size_t n, Narrow narrow_one) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const Stored v = narrow_one(in[i]);
-    std::memcpy(dst + i * sizeof(Stored), &v, sizeof(Stored));
-  }
-}
-
-}  // namespace
 
 Status to_double(const TensorView& tensor, std::span<double> out) {
   if (!is_convertible_float(tensor.dtype)) {
@@ -53,13 +28,13 @@ Status to_double(const TensorView& tensor, std::span<double> out) {
       if (n != 0) std::memcpy(dst, src, n * sizeof(double));
       break;
     case DType::kF32:
-      widen<float>(src, dst, n, [](float v) { return static_cast<double>(v); });
+      detail::kConvertKernels_active().widen_f32(src, dst, n);
       break;
     case DType::kF16:
-      widen<uint16_t>(src, dst, n, detail::f16_to_double);
+      detail::kConvertKernels_active().widen_f16(src, dst, n);
       break;
     case DType::kBF16:
-      widen<uint16_t>(src, dst, n, detail::bf16_to_double);
+      detail::kConvertKernels_active().widen_bf16(src, dst, n);
       break;
     default:
       break;  // unreachable: filtered by is_convertible_float()
@@ -82,14 +57,14 @@ Status from_double(std::span<const double> in, DType dtype, std::span<std::byte>
     case DType::kF64:
       if (n != 0) std::memcpy(dst, src, n * sizeof(double));
       break;
-    case DType::kF32:  // the hardware conversion rounds to nearest even
-      narrow<float>(src, dst, n, [](double v) { return static_cast<float>(v); });
+    case DType::kF32:
+      detail::kConvertKernels_active().narrow_f32(src, dst, n);
       break;
     case DType::kF16:
-      narrow<uint16_t>(src, dst, n, detail::double_to_f16);
+      detail::kConvertKernels_active().narrow_f16(src, dst, n);
       break;
     case DType::kBF16:
-      narrow<uint16_t>(src, dst, n, detail::double_to_bf16);
+      detail::kConvertKernels_active().narrow_bf16(src, dst, n);
       break;
     default:
       break;  // unreachable: filtered by is_convertible_float()

@@ -8,6 +8,10 @@
 #include <cstdint>
 
 namespace lorank::detail {
+// Internal linkage: every object, including each instruction-set variant of a kernel
+// (core/kernel_variant.h), keeps its own copy, so that the linker never hands the generic
+// variant an AVX-512 copy of these functions.
+namespace {
 
 // A 16-bit format with one sign bit, kExpBits exponent bits and kMantBits mantissa bits
 // (F16: 5/10, BF16: 8/7), mapped onto binary64 (11/52).
@@ -104,6 +108,7 @@ inline uint16_t float_to_bf16(float x) {
 }
 inline uint16_t double_to_bf16(double x) { return BF16Bits::from_double(x); }
 
+}  // namespace
 }  // namespace lorank::detail
 
 #endif  // LORANK_CORE_FLOAT_BITS_H_

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "core/kernel_variant.h"
 #include "lorank/status.h"
 #include "lorank/tensor.h"
 
@@ -42,6 +43,12 @@ void prefetch_rows(const FactorSource& f, std::size_t row0, std::size_t rows);
 // kNumerical naming F's first NaN/Inf as "<name>[i, j] is nan" in the caller's row-major
 // indexing (B[i, j] for B, A[i, j] for A = Fᵀ). Slow path, only after widen_rows failed.
 Status nonfinite_error(const FactorSource& f);
+
+// widen_rows per instruction-set variant (widen_kernel.cc; core/kernel_variant.h).
+struct WidenKernels {
+  bool (*widen_rows)(const FactorSource&, std::size_t, std::size_t, double*, std::size_t, bool);
+};
+LORANK_DECLARE_KERNEL_VARIANTS(WidenKernels, kWidenKernels)
 
 }  // namespace lorank::linalg
 

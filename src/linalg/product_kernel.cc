@@ -1,9 +1,39 @@
-#include "linalg/product_kernel.h"
-
+// The product kernels, compiled once per instruction-set variant (core/kernel_variant.h);
+// the public entry points that dispatch to them are in product_dispatch.cc.
+//
+// Bits: within a variant every C element is s·(Σ_k W(i,k)·X(k,j), summed in k order) [− S],
+// whatever the tile shape, so the register blocking below may differ per variant. The avx2
+// and avx512 variants both fuse each multiply-add (FMA) and agree bit for bit; the generic
+// variant (SSE2, no FMA) rounds products and sums separately and so differs from them by
+// rounding (tests/linalg/kernel_variants_test.cc states the bound).
 #include <cstring>
 
-namespace lorank::detail {
+#include "core/kernel_variant.h"
+#include "linalg/product_kernel.h"
+
+#ifndef LORANK_KERNEL_VARIANT
+#error "compiled once per variant by CMakeLists.txt with -DLORANK_KERNEL_VARIANT=..."
+#endif
+
+namespace lorank::detail::LORANK_KERNEL_VARIANT {
 namespace {
+
+// Register budget of a tile, in 8-double accumulators: AVX-512 has 32 vector registers of
+// 8 doubles, AVX2 16 of 4, SSE2 16 of 2. Each budget leaves room for the loaded row of X
+// and the broadcasts, so the k loop never spills.
+#if defined(__AVX512F__)
+constexpr int kMaxRows = 4;
+constexpr bool kTallBlocks = true;  // 8-row blocks for short rows
+constexpr int columns_for(int rows) { return rows <= 2 ? 8 : (rows <= 4 ? 4 : 2); }
+#elif defined(__AVX2__)
+constexpr int kMaxRows = 4;
+constexpr bool kTallBlocks = false;
+constexpr int columns_for(int rows) { return rows <= 1 ? 4 : (rows <= 2 ? 2 : 1); }
+#else
+constexpr int kMaxRows = 2;
+constexpr bool kTallBlocks = false;
+constexpr int columns_for(int rows) { return rows <= 1 ? 2 : 1; }
+#endif
 
 // What a tile does with its accumulators: C = s·acc, C = s·acc − S, or C += s·acc.
 constexpr int kStore = 0, kSubtract = 1, kAccumulate = 2;
@@ -25,33 +55,54 @@ inline Vec broadcast(double x) { return Vec{x, x, x, x, x, x, x, x}; }
 // `pw` holds W's rows i..i+RB-1 packed k-major (pw[k·RB + r] = W(i+r, k)), so the RB
 // broadcasts of one k are adjacent and the loop needs no stride arithmetic.
 // With ld > 0, `pw` is instead W's row i itself (unit column stride, rows ld apart).
+// The tile's arithmetic is in the target's own vector width: GCC lowers arrays of wider
+// generic vectors through the stack (measured: 4 GFLOP/s instead of 40 on AVX2). The
+// values and the order of operations per element are the same at every width.
+#if defined(__AVX512F__)
+constexpr int kNative = 8;
+#elif defined(__AVX2__)
+constexpr int kNative = 4;
+#else
+constexpr int kNative = 2;
+#endif
+typedef double NVec __attribute__((vector_size(kNative * sizeof(double))));
+inline NVec nload(const double* p) {
+  NVec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void nstore(double* p, NVec v) { std::memcpy(p, &v, sizeof v); }
+// x − 0 is x for every x, −0 included (0 + x would turn −0 into +0): a plain broadcast.
+inline NVec nbroadcast(double x) { return x - NVec{}; }
+
 template <int RB, int CB, int kMode>
 inline void tile(double* C, const double* pw, std::size_t ld, const double* X, const double* S,
                  const Strides& st, std::size_t K, double s, std::size_t i, std::size_t j) {
-  Vec acc[RB][CB];
+  constexpr int kV = CB * static_cast<int>(kLanes) / kNative;  // native vectors per row
+  NVec acc[RB][kV];
   for (int r = 0; r < RB; ++r) {
-    for (int c = 0; c < CB; ++c) acc[r][c] = Vec{};  // not `= {}`: that becomes a memset
+    for (int c = 0; c < kV; ++c) acc[r][c] = NVec{};  // not `= {}`: that becomes a memset
   }
   const double* x = X + j;
   const std::size_t w_row = ld ? ld : 1, w_k = ld ? 1 : RB;
   for (std::size_t k = 0; k < K; ++k, pw += w_k, x += st.ldx) {
-    Vec xv[CB];
-    for (int c = 0; c < CB; ++c) xv[c] = load(x + c * kLanes);
+    NVec xv[kV];
+    for (int c = 0; c < kV; ++c) xv[c] = nload(x + c * kNative);
     for (int r = 0; r < RB; ++r) {
-      const Vec wv = broadcast(pw[r * w_row]);
-      for (int c = 0; c < CB; ++c) acc[r][c] += wv * xv[c];
+      const NVec wv = nbroadcast(pw[r * w_row]);
+      for (int c = 0; c < kV; ++c) acc[r][c] += wv * xv[c];
     }
   }
-  const Vec vs = broadcast(s);
+  const NVec vs = nbroadcast(s);
   for (int r = 0; r < RB; ++r) {
-    for (int c = 0; c < CB; ++c) {
-      const std::size_t col = j + c * kLanes;
+    for (int c = 0; c < kV; ++c) {
+      const std::size_t col = j + c * kNative;
       if constexpr (kMode == kSubtract) {
-        store(C + (i + r) * st.ldc + col, vs * acc[r][c] - load(S + (i + r) * st.lds + col));
+        nstore(C + (i + r) * st.ldc + col, vs * acc[r][c] - nload(S + (i + r) * st.lds + col));
       } else if constexpr (kMode == kAccumulate) {
-        store(C + (i + r) * st.ldc + col, load(C + (i + r) * st.ldc + col) + vs * acc[r][c]);
+        nstore(C + (i + r) * st.ldc + col, nload(C + (i + r) * st.ldc + col) + vs * acc[r][c]);
       } else {
-        store(C + (i + r) * st.ldc + col, vs * acc[r][c]);
+        nstore(C + (i + r) * st.ldc + col, vs * acc[r][c]);
       }
     }
   }
@@ -73,7 +124,7 @@ void row_block(double* C, Strided W, const double* X, const double* S, std::size
     pw = packed;
     ld = 0;
   }
-  constexpr int kCB = RB <= 2 ? 8 : (RB <= 4 ? 4 : 2);  // ~16 accumulators
+  constexpr int kCB = columns_for(RB);
   std::size_t j = 0;
   for (; j + kCB * kLanes <= N; j += kCB * kLanes) {
     tile<RB, kCB, kMode>(C, pw, ld, X, S, st, K, s, i, j);
@@ -85,25 +136,22 @@ template <int kMode>
 void product(double* C, Strided W, const double* X, const double* S, std::size_t M,
              std::size_t N, const Strides& st, std::size_t K, double s, double* packed) {
   std::size_t i = 0;
-  if (N <= 2 * kLanes) {
+  if (kTallBlocks && N <= 2 * kLanes) {
     // Short rows: block more rows so that each X load feeds more FMAs.
     for (; i + 8 <= M; i += 8) row_block<8, kMode>(C, W, X, S, N, st, K, s, i, packed);
   }
-  for (; i + 4 <= M; i += 4) row_block<4, kMode>(C, W, X, S, N, st, K, s, i, packed);
+  for (; i + kMaxRows <= M; i += kMaxRows) {
+    row_block<kMaxRows, kMode>(C, W, X, S, N, st, K, s, i, packed);
+  }
   switch (M - i) {
-    case 3: row_block<3, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
-    case 2: row_block<2, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 3: if constexpr (kMaxRows > 3) row_block<3, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
+    case 2: if constexpr (kMaxRows > 2) row_block<2, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
     case 1: row_block<1, kMode>(C, W, X, S, N, st, K, s, i, packed); break;
     default: break;
   }
 }
 
 }  // namespace
-
-void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
-                       std::size_t N, std::size_t K, double s, double* scratch) {
-  broadcast_product(C, W, X, S, M, N, K, s, scratch, Strides{N, N, N});
-}
 
 void broadcast_product(double* C, Strided W, const double* X, const double* S, std::size_t M,
                        std::size_t N, std::size_t K, double s, double* scratch,
@@ -156,19 +204,28 @@ inline Vec shuffle(Vec a, Vec b) {
   for (int i = 0; i < 8; ++i) store(dst + i * ldd, r[i]);
 }
 
+// Per row of X, K sums of 8 lanes each, in native vectors (see tile); the lanes are added
+// in the same order 0..7 at every width, so the bits do not depend on the variant's width.
 template <int K>
 void row_dots_k(double* G, std::size_t g_stride, const double* X, const double* Y, std::size_t M,
                 std::size_t N) {
+  constexpr int kParts = static_cast<int>(kLanes) / kNative;
   for (std::size_t i = 0; i < M; ++i) {
-    Vec acc[K];
-    for (int k = 0; k < K; ++k) acc[k] = Vec{};
+    NVec acc[K][kParts];
+    for (int k = 0; k < K; ++k) {
+      for (int p = 0; p < kParts; ++p) acc[k][p] = NVec{};
+    }
     for (std::size_t j = 0; j < N; j += kLanes) {
-      const Vec x = load(X + i * N + j);
-      for (int k = 0; k < K; ++k) acc[k] += x * load(Y + k * N + j);
+      for (int p = 0; p < kParts; ++p) {
+        const NVec x = nload(X + i * N + j + p * kNative);
+        for (int k = 0; k < K; ++k) acc[k][p] += x * nload(Y + k * N + j + p * kNative);
+      }
     }
     for (int k = 0; k < K; ++k) {
       double sum = 0.0;
-      for (std::size_t l = 0; l < kLanes; ++l) sum += acc[k][l];
+      for (int p = 0; p < kParts; ++p) {
+        for (int l = 0; l < kNative; ++l) sum += acc[k][p][l];
+      }
       G[k * g_stride + i] = sum;
     }
   }
@@ -222,4 +279,7 @@ void row_dots(double* G, std::size_t g_stride, const double* X, const double* Y,
   }
 }
 
-}  // namespace lorank::detail
+extern const ProductKernels kProductKernels = {broadcast_product, broadcast_product_add,
+                                               substitute_panel, transpose, row_dots};
+
+}  // namespace lorank::detail::LORANK_KERNEL_VARIANT

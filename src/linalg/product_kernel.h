@@ -12,6 +12,8 @@
 
 #include <cstddef>
 
+#include "core/kernel_variant.h"
+
 namespace lorank::detail {
 
 inline constexpr std::size_t kLanes = 8;  // doubles per vector (AVX-512; AVX2 splits in two)
@@ -71,6 +73,22 @@ void transpose(const double* src, std::size_t lds, double* dst, std::size_t ldd,
 // X is M×N, Y is K×N, both row-major. REQUIRES: N % kLanes == 0, 1 <= K < kLanes.
 void row_dots(double* G, std::size_t g_stride, const double* X, const double* Y, std::size_t M,
               std::size_t N, std::size_t K);
+
+// The variants behind the functions above (product_kernel.cc, compiled per instruction
+// set; product_dispatch.cc calls the active one). Tests call each variant directly.
+struct ProductKernels {
+  void (*broadcast_product)(double*, Strided, const double*, const double*, std::size_t,
+                            std::size_t, std::size_t, double, double*, const Strides&);
+  void (*broadcast_product_add)(double*, Strided, const double*, std::size_t, std::size_t,
+                                std::size_t, double, double*, const Strides&);
+  void (*substitute_panel)(double*, const double*, std::size_t, std::size_t, std::size_t,
+                           const double*, std::size_t, const double*, double, double*,
+                           std::size_t);
+  void (*transpose)(const double*, std::size_t, double*, std::size_t, std::size_t, std::size_t);
+  void (*row_dots)(double*, std::size_t, const double*, const double*, std::size_t, std::size_t,
+                   std::size_t);
+};
+LORANK_DECLARE_KERNEL_VARIANTS(ProductKernels, kProductKernels)
 
 }  // namespace lorank::detail
 

@@ -10,6 +10,7 @@
 #include "lorank/random.h"
 #include "linalg/product_kernel.h"
 #include "train/adam.h"
+#include "train/update_kernels.h"
 
 namespace lorank {
 namespace {
@@ -79,9 +80,7 @@ Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A
     detail::broadcast_product(E.data(), b_ik, A.data(), T.data(), mp, np, r, s, scratch.data());  // s·B·A − T
     detail::broadcast_product(gA.data(), b_ki, E.data(), nullptr, r, np, mp, 1.0, scratch.data());  // Bᵀ·E
     if (tall) {
-      for (std::size_t k = 0; k < r; ++k) {
-        for (std::size_t j = 0; j < np; ++j) At[j * rp + k] = A[k * np + j];
-      }
+      detail::transpose(A.data(), np, At.data(), rp, r, np);
       detail::broadcast_product(gB.data(), {E.data(), np, 1}, At.data(), nullptr, mp, rp, np, 1.0,
                                 scratch.data());
     } else {
@@ -96,8 +95,9 @@ Result<LoraFit> fit_lora(const Matrix& target, const Matrix& B0, const Matrix& A
       adam_a->step(A.data(), gA.data(), step + 1, adam);
     } else {
       // lr·s·g: with s = 1 this is exactly NumPy's `B -= lr * gB`.
-      for (std::size_t i = 0; i < Bs.size(); ++i) Bs[i] -= step_b * gB[i];
-      for (std::size_t i = 0; i < A.size(); ++i) A[i] -= step_b * gA[i];
+      const train::UpdateKernels& update = train::kUpdateKernels_active();
+      update.subtract_scaled(Bs.data(), gB.data(), step_b, Bs.size());
+      update.subtract_scaled(A.data(), gA.data(), step_b, A.size());
     }
     if (options.observer && options.observe_every > 0 && (step + 1) % options.observe_every == 0) {
       const Matrix B = tall ? unpadded(Bs, rp, m, r, false) : unpadded(Bs, mp, m, r, true);
