@@ -79,6 +79,7 @@ RuntimeReport runtime_report() {
       {"Gram matrices and CholeskyQR2 solve (linalg/product_kernel.cc)", variant},
       {"factor widening BF16/F16/F32 -> F64 (linalg/widen_kernel.cc)", variant},
       {"tensor conversion to and from F64 (core/convert_kernel.cc)", variant},
+      {"merge update W + s*B*A (merge/update_rows_exact.cc)", variant},
       {"Cholesky, Householder QR, r x r SVD", "OpenBLAS/LAPACK"},
   };
   r.blas_config = openblas_get_config();

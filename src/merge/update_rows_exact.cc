@@ -1,5 +1,7 @@
 #include "merge/update_rows_exact.h"
 
+#include "lorank/kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -177,11 +179,15 @@ LowRankUpdate<T> make_low_rank_update(std::span<const double> left, std::span<co
   return u;
 }
 
+// The level every dispatched kernel uses (lorank/kernels.h: the CPU's best, or
+// LORANK_KERNELS); each level implies the instructions its variant here needs.
 KernelIsa best_kernel_isa() {
-  static const KernelIsa isa = __builtin_cpu_supports("avx512f") ? KernelIsa::kAvx512
-                               : __builtin_cpu_supports("avx2")  ? KernelIsa::kAvx2
-                                                                 : KernelIsa::kBaseline;
-  return isa;
+  switch (active_kernel_level()) {
+    case KernelLevel::kAvx512: return KernelIsa::kAvx512;
+    case KernelLevel::kAvx2: return KernelIsa::kAvx2;
+    case KernelLevel::kGeneric: break;
+  }
+  return KernelIsa::kBaseline;
 }
 
 template <typename T>

@@ -42,8 +42,8 @@ LowRankUpdate<T> make_low_rank_update(std::span<const double> left, std::span<co
 template <typename T>
 void add_update(const LowRankUpdate<T>& u, std::size_t row_begin, std::size_t rows, std::span<T> v);
 
-// The CPU variants of add_update; add_update runs the best one this CPU supports
-// (best_kernel_isa()). add_update_with runs the one asked for, which the CPU must support:
+// The CPU variants of add_update; add_update runs best_kernel_isa(): the one for
+// lorank's active kernel level (lorank/kernels.h: the CPU's best, or LORANK_KERNELS). add_update_with runs the one asked for, which the CPU must support:
 // the tests run each against the others.
 enum class KernelIsa { kBaseline, kAvx2, kAvx512 };
 KernelIsa best_kernel_isa();

@@ -6,6 +6,8 @@
 // (tests/CMakeLists.txt), so the reference loop is not contracted either.
 #include "merge/update_rows_exact.h"
 
+#include "lorank/kernels.h"
+
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -45,8 +47,8 @@ double awkward(std::mt19937_64& g) {
 
 std::vector<KernelIsa> supported_variants() {
   std::vector<KernelIsa> out{KernelIsa::kBaseline};
-  if (__builtin_cpu_supports("avx2")) out.push_back(KernelIsa::kAvx2);
-  if (__builtin_cpu_supports("avx512f")) out.push_back(KernelIsa::kAvx512);
+  if (cpu_supports(KernelLevel::kAvx2)) out.push_back(KernelIsa::kAvx2);
+  if (cpu_supports(KernelLevel::kAvx512)) out.push_back(KernelIsa::kAvx512);
   return out;
 }
 
@@ -90,8 +92,12 @@ void check_all_variants() {
 TEST(MergeUpdateRows, EveryVariantMatchesThePlainLoopBitForBitInDouble) { check_all_variants<double>(); }
 TEST(MergeUpdateRows, EveryVariantMatchesThePlainLoopBitForBitInFloat) { check_all_variants<float>(); }
 
-TEST(MergeUpdateRows, TheDefaultIsTheBestVariantTheCpuHas) {
-  EXPECT_EQ(best_kernel_isa(), supported_variants().back());
+TEST(MergeUpdateRows, TheDefaultFollowsTheActiveKernelLevel) {
+  for (KernelLevel level : kAllKernelLevels) {
+    if (!cpu_supports(level)) continue;
+    const ScopedKernelLevel forced(level);
+    EXPECT_EQ(static_cast<int>(best_kernel_isa()), static_cast<int>(level)) << kernel_level_name(level);
+  }
 }
 
 }  // namespace
