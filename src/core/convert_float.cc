@@ -1,8 +1,9 @@
 // Widening of stored floats to float and RNE narrowing back (see lorank/tensor.h); the
-// float counterparts of convert.cc, for the merge's float arithmetic.
+// float counterparts of convert.cc, for the merge's float arithmetic. The element loops
+// are per-CPU kernels (core/convert_kernel.cc).
 #include <cstring>
 
-#include "core/float_bits.h"
+#include "core/convert_kernels.h"
 #include "lorank/tensor.h"
 
 namespace lorank {
@@ -34,11 +35,10 @@ Status to_float(const TensorView& tensor, std::span<float> out) {
     if (n != 0) std::memcpy(out.data(), src, n * sizeof(float));
     return Status();
   }
-  const bool bf16 = tensor.dtype == DType::kBF16;
-  for (std::size_t i = 0; i < n; ++i) {  // memcpy: mapped tensor data need not be aligned
-    uint16_t h;
-    std::memcpy(&h, src + 2 * i, 2);
-    out[i] = bf16 ? detail::bf16_to_float(h) : static_cast<float>(detail::f16_to_double(h));
+  if (tensor.dtype == DType::kBF16) {
+    detail::kConvertKernels_active().widen_bf16_to_float(src, out.data(), n);
+  } else {
+    detail::kConvertKernels_active().widen_f16_to_float(src, out.data(), n);
   }
   return Status();
 }
@@ -64,16 +64,10 @@ Status from_float(std::span<const float> in, DType dtype, std::span<std::byte> o
       if (n != 0) std::memcpy(dst, in.data(), n * sizeof(float));
       break;
     case DType::kF16:
-      for (std::size_t i = 0; i < n; ++i) {
-        const uint16_t h = detail::double_to_f16(in[i]);
-        std::memcpy(dst + 2 * i, &h, 2);
-      }
+      detail::kConvertKernels_active().narrow_float_to_f16(in.data(), dst, n);
       break;
     case DType::kBF16:
-      for (std::size_t i = 0; i < n; ++i) {
-        const uint16_t h = detail::float_to_bf16(in[i]);
-        std::memcpy(dst + 2 * i, &h, 2);
-      }
+      detail::kConvertKernels_active().narrow_float_to_bf16(in.data(), dst, n);
       break;
     default:
       break;  // unreachable: filtered by is_convertible_float()

@@ -19,8 +19,8 @@ namespace {
 static_assert(std::endian::native == std::endian::little,
               "stored tensors are little-endian; a big-endian port needs byte swaps here");
 
-template <typename Stored, typename Widen>
-void widen(const std::byte* src, double* out, std::size_t n, Widen widen_one) {
+template <typename Stored, typename Widen, typename Out>
+void widen(const std::byte* src, Out* out, std::size_t n, Widen widen_one) {
   for (std::size_t i = 0; i < n; ++i) {
     Stored v;
     std::memcpy(&v, src + i * sizeof(Stored), sizeof(Stored));
@@ -28,8 +28,8 @@ void widen(const std::byte* src, double* out, std::size_t n, Widen widen_one) {
   }
 }
 
-template <typename Stored, typename Narrow>
-void narrow(const double* in, std::byte* dst, std::size_t n, Narrow narrow_one) {
+template <typename Stored, typename Narrow, typename In>
+void narrow(const In* in, std::byte* dst, std::size_t n, Narrow narrow_one) {
   for (std::size_t i = 0; i < n; ++i) {
     const Stored v = narrow_one(in[i]);
     std::memcpy(dst + i * sizeof(Stored), &v, sizeof(Stored));
@@ -56,9 +56,24 @@ void narrow_bf16(const double* in, std::byte* dst, std::size_t n) {
   narrow<uint16_t>(in, dst, n, [](double v) { return double_to_bf16(v); });
 }
 
+void widen_f16_to_float(const std::byte* src, float* out, std::size_t n) {
+  widen<uint16_t>(src, out, n, [](uint16_t v) { return static_cast<float>(f16_to_double(v)); });
+}
+void widen_bf16_to_float(const std::byte* src, float* out, std::size_t n) {
+  widen<uint16_t>(src, out, n, [](uint16_t v) { return bf16_to_float(v); });
+}
+void narrow_float_to_f16(const float* in, std::byte* dst, std::size_t n) {
+  narrow<uint16_t>(in, dst, n, [](float v) { return double_to_f16(v); });
+}
+void narrow_float_to_bf16(const float* in, std::byte* dst, std::size_t n) {
+  narrow<uint16_t>(in, dst, n, [](float v) { return float_to_bf16(v); });
+}
+
 }  // namespace
 
-extern const ConvertKernels kConvertKernels = {widen_f32,  widen_f16,  widen_bf16,
-                                               narrow_f32, narrow_f16, narrow_bf16};
+extern const ConvertKernels kConvertKernels = {
+    widen_f32,          widen_f16,           widen_bf16,          narrow_f32,
+    narrow_f16,         narrow_bf16,         widen_f16_to_float,  widen_bf16_to_float,
+    narrow_float_to_f16, narrow_float_to_bf16};
 
 }  // namespace lorank::detail::LORANK_KERNEL_VARIANT

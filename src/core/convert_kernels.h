@@ -16,6 +16,12 @@ struct ConvertKernels {
   void (*narrow_f32)(const double* in, std::byte* dst, std::size_t n);
   void (*narrow_f16)(const double* in, std::byte* dst, std::size_t n);
   void (*narrow_bf16)(const double* in, std::byte* dst, std::size_t n);
+  // The float counterparts (convert_float.cc): exact widening, narrowing as from_double
+  // of the exact double would.
+  void (*widen_f16_to_float)(const std::byte* src, float* out, std::size_t n);
+  void (*widen_bf16_to_float)(const std::byte* src, float* out, std::size_t n);
+  void (*narrow_float_to_f16)(const float* in, std::byte* dst, std::size_t n);
+  void (*narrow_float_to_bf16)(const float* in, std::byte* dst, std::size_t n);
 };
 LORANK_DECLARE_KERNEL_VARIANTS(ConvertKernels, kConvertKernels)
 

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "lorank/kernels.h"
 #include "lorank/tensor.h"
 
 namespace lorank {
@@ -29,42 +30,55 @@ std::vector<float> hostile_floats() {
   return out;
 }
 
+// Under every kernel level the CPU has (the loops are per-CPU kernels).
 TEST(ConvertFloat, NarrowingAFloatWritesWhatNarrowingItsDoubleWrites) {
-  const std::vector<float> in = hostile_floats();
-  std::vector<double> wide(in.begin(), in.end());
-  for (DType dtype : {DType::kBF16, DType::kF16, DType::kF64}) {
-    SCOPED_TRACE(dtype_name(dtype));
-    std::vector<std::byte> got(in.size() * dtype_size(dtype)), want(got.size());
-    ASSERT_TRUE(from_float(in, dtype, got).ok());
-    ASSERT_TRUE(from_double(wide, dtype, want).ok());
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      const std::size_t w = dtype_size(dtype);
-      ASSERT_EQ(std::memcmp(got.data() + i * w, want.data() + i * w, w), 0)
-          << "float bits 0x" << std::hex << std::bit_cast<uint32_t>(in[i]);
+  for (KernelLevel level : kAllKernelLevels) {
+    if (!cpu_supports(level)) continue;
+    const ScopedKernelLevel forced(level);
+    SCOPED_TRACE(kernel_level_name(level));
+    const std::vector<float> in = hostile_floats();
+    std::vector<double> wide(in.begin(), in.end());
+    for (DType dtype : {DType::kBF16, DType::kF16, DType::kF64}) {
+      SCOPED_TRACE(dtype_name(dtype));
+      std::vector<std::byte> got(in.size() * dtype_size(dtype)), want(got.size());
+      ASSERT_TRUE(from_float(in, dtype, got).ok());
+      ASSERT_TRUE(from_double(wide, dtype, want).ok());
+      for (std::size_t i = 0; i < in.size(); ++i) {
+        const std::size_t w = dtype_size(dtype);
+        ASSERT_EQ(std::memcmp(got.data() + i * w, want.data() + i * w, w), 0)
+            << "float bits 0x" << std::hex << std::bit_cast<uint32_t>(in[i]);
+      }
     }
+    std::vector<std::byte> f32(in.size() * 4);  // F32 output is the float itself
+    ASSERT_TRUE(from_float(in, DType::kF32, f32).ok());
+    EXPECT_EQ(std::memcmp(f32.data(), in.data(), f32.size()), 0);
   }
-  std::vector<std::byte> f32(in.size() * 4);  // F32 output is the float itself
-  ASSERT_TRUE(from_float(in, DType::kF32, f32).ok());
-  EXPECT_EQ(std::memcmp(f32.data(), in.data(), f32.size()), 0);
 }
 
 TEST(ConvertFloat, WideningIsExactForEverySixteenBitPattern) {
-  std::vector<uint16_t> all(0x10000);
-  for (uint32_t h = 0; h < 0x10000; ++h) all[h] = static_cast<uint16_t>(h);
-  const std::span<const std::byte> bytes = std::as_bytes(std::span<const uint16_t>(all));
-  for (DType dtype : {DType::kBF16, DType::kF16}) {
-    SCOPED_TRACE(dtype_name(dtype));
-    const TensorView t{"t", dtype, Shape{{0x10000}}, bytes};
-    std::vector<float> f(all.size());
-    std::vector<double> d(all.size());
-    ASSERT_TRUE(to_float(t, f).ok());
-    ASSERT_TRUE(to_double(t, d).ok());
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      if (d[i] != d[i]) {
-        EXPECT_NE(f[i], f[i]) << i;  // NaN stays NaN
-        EXPECT_EQ(std::signbit(f[i]), std::signbit(d[i])) << i;
-      } else {
-        EXPECT_EQ(std::bit_cast<uint64_t>(static_cast<double>(f[i])), std::bit_cast<uint64_t>(d[i])) << i;
+  for (KernelLevel level : kAllKernelLevels) {
+    if (!cpu_supports(level)) continue;
+    const ScopedKernelLevel forced(level);
+    SCOPED_TRACE(kernel_level_name(level));
+    std::vector<uint16_t> all(0x10000);
+    for (uint32_t h = 0; h < 0x10000; ++h) all[h] = static_cast<uint16_t>(h);
+    const std::span<const std::byte> bytes = std::as_bytes(std::span<const uint16_t>(all));
+    for (DType dtype : {DType::kBF16, DType::kF16}) {
+      SCOPED_TRACE(dtype_name(dtype));
+      const TensorView t{"t", dtype, Shape{{0x10000}}, bytes};
+      std::vector<float> f(all.size());
+      std::vector<double> d(all.size());
+      ASSERT_TRUE(to_float(t, f).ok());
+      ASSERT_TRUE(to_double(t, d).ok());
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (d[i] != d[i]) {
+          EXPECT_NE(f[i], f[i]) << i;  // NaN stays NaN
+          EXPECT_EQ(std::signbit(f[i]), std::signbit(d[i])) << i;
+        } else {
+          EXPECT_EQ(std::bit_cast<uint64_t>(static_cast<double>(f[i])),
+                    std::bit_cast<uint64_t>(d[i]))
+              << i;
+        }
       }
     }
   }
