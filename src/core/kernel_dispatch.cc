@@ -16,10 +16,24 @@ namespace {
 
 KernelLevel detect_level() {
 #if defined(__x86_64__) || defined(__i386__)
-  // __builtin_cpu_supports also checks that the OS saves the YMM/ZMM state (XGETBV).
+  // Feature by feature, because clang 14 does not know the "x86-64-v3/v4" level names.
+  // __builtin_cpu_supports also checks that the OS saves the YMM/ZMM state (XGETBV);
+  // the three features neither compiler names there come from CPUID directly.
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) return KernelLevel::kAvx512;
-  if (__builtin_cpu_supports("x86-64-v3")) return KernelLevel::kAvx2;
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  bool f16c_movbe = false, lzcnt = false;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+    f16c_movbe = (ecx & (1u << 29)) != 0 && (ecx & (1u << 22)) != 0;
+  }
+  if (__get_cpuid(0x80000001u, &eax, &ebx, &ecx, &edx)) lzcnt = (ecx & (1u << 5)) != 0;
+  const bool v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                  __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+                  f16c_movbe && lzcnt;
+  const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+                  __builtin_cpu_supports("avx512vl");
+  if (v4) return KernelLevel::kAvx512;
+  if (v3) return KernelLevel::kAvx2;
 #endif
   return KernelLevel::kGeneric;
 }

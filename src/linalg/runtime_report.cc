@@ -23,7 +23,7 @@ std::string cpu_brand() {
   std::string brand;
 #if defined(__x86_64__) || defined(__i386__)
   unsigned regs[12] = {};
-  if (__get_cpuid_max(0x80000000u, nullptr) >= 0x80000004u) {
+  if (static_cast<unsigned>(__get_cpuid_max(0x80000000u, nullptr)) >= 0x80000004u) {
     for (unsigned leaf = 0; leaf < 3; ++leaf) {
       __get_cpuid(0x80000002u + leaf, &regs[4 * leaf], &regs[4 * leaf + 1], &regs[4 * leaf + 2],
                   &regs[4 * leaf + 3]);
@@ -50,15 +50,15 @@ std::vector<std::string> isa_features() {
   LORANK_FEATURE("avx")
   LORANK_FEATURE("avx2")
   LORANK_FEATURE("fma")
-  LORANK_FEATURE("f16c")
+  {  // clang 14 does not name f16c in __builtin_cpu_supports: CPUID leaf 1, ECX bit 29.
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0) found.emplace_back("f16c");
+  }
   LORANK_FEATURE("avx512f")
   LORANK_FEATURE("avx512dq")
   LORANK_FEATURE("avx512bw")
   LORANK_FEATURE("avx512vl")
   LORANK_FEATURE("avx512bf16")
-  LORANK_FEATURE("x86-64-v2")
-  LORANK_FEATURE("x86-64-v3")
-  LORANK_FEATURE("x86-64-v4")
 #undef LORANK_FEATURE
 #endif
   return found;
