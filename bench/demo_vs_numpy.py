@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 
+import summary
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SHARED = os.environ.get("LORANK_SHARED_DIR", os.path.join(ROOT, "..", "shared"))
@@ -45,11 +47,26 @@ def rows_from_numpy(out):
     return rows
 
 
+def demo_work(flags):
+    """The demo's arithmetic: every gradient step at rank r does three dim×dim×r products
+    (B·A, E·Aᵀ, Bᵀ·E; 2 FLOPs per multiply-add; the updates are lower order). The ranks run
+    in parallel, so the bound on `cores` cores is max(largest rank's work on one core, all
+    the work spread over the cores): returns (total FLOPs, largest rank's FLOPs)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--ranks", default="2,4,16")
+    known, _ = ap.parse_known_args(flags)
+    per_rank = [known.steps * 3 * 2 * known.dim * known.dim * int(r) for r in known.ranks.split(",")]
+    return sum(per_rank), max(per_rank)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lorank", default=os.path.join(ROOT, "build", "lorank"))
     ap.add_argument("--runs", type=int, default=11)
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    summary.add_argument(ap)
     ap.add_argument("demo_flags", nargs="*")
     a = ap.parse_args()
     lorank_cmd = [a.lorank, "demo", *a.demo_flags]
@@ -70,6 +87,10 @@ def main():
         "numpy_s": {"median": statistics.median(t_np), "min": min(t_np), "max": max(t_np)},
     }
     res["ratio"] = res["numpy_s"]["median"] / res["lorank_s"]["median"]
+    summary.write(a.summary, "demo", summary.row("lorank demo", res["lorank_s"]["median"]),
+                  [summary.row("NumPy reference (demo_numpy.py)", res["numpy_s"]["median"])],
+                  target="≥ 5× NumPy, within 1.3× of the FLOP bound", flags=a.demo_flags,
+                  flops=demo_work(a.demo_flags)[0], flops_critical_path=demo_work(a.demo_flags)[1])
     if a.json:
         print(json.dumps(res, indent=2))
         return

@@ -1,5 +1,5 @@
 // The fit engine's speed against the machine's measured double-precision throughput for
-// the same 64×r shapes (OpenBLAS dgemm), and against a register-only FMA peak.
+// the same 64×r shapes (OpenBLAS dgemm); the register-only FMA peak is in machine_bench.
 //   build/bench/fit_bench [--benchmark_filter=...]
 // FLOPs are nominal: one gradient step of a 64×64 fit at rank r is 3 products of
 // 2·64·64·r each (B·A, Bᵀ·E, E·Aᵀ).
@@ -89,57 +89,6 @@ void BM_KernelStep(benchmark::State& state) {
       benchmark::Counter(step_flops(static_cast<int>(r)) * state.iterations(), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_KernelStep)->ArgsProduct({{0, 1, 2}, {2, 8, 16, 32, 64}});
-
-// Independent FMA chains in registers: the core's double-precision peak, for 4-double
-// (AVX2) and 8-double (AVX-512) vectors. Compiled for that level whatever the build.
-// (A macro, not a template: GCC drops vector_size on a dependent typedef. The target
-// attribute only where the build itself lacks AVX-512: with -march=native it would narrow
-// the target and break inlining of Google Benchmark's always-inline functions.)
-#if defined(__AVX512F__)
-#define LORANK_PEAK_TARGET
-#else
-#define LORANK_PEAK_TARGET [[gnu::target("arch=x86-64-v4")]]
-#endif
-#define LORANK_PEAK_CHAINS(name, width)                                                    \
-  LORANK_PEAK_TARGET void name(benchmark::State& state) {                   \
-    typedef double Vec __attribute__((vector_size(width * sizeof(double))));               \
-    constexpr int kChains = 16;                                                            \
-    constexpr long kIters = 1 << 16;                                                       \
-    for (auto _ : state) {                                                                 \
-      Vec acc[kChains];                                                                    \
-      for (int c = 0; c < kChains; ++c) acc[c] = Vec{} + 1.0 * c;                          \
-      Vec x = Vec{} + 0.999999, y = Vec{} + 1e-7;                                          \
-      for (long i = 0; i < kIters; ++i) {                                                  \
-        for (int c = 0; c < kChains; ++c) acc[c] = acc[c] * x + y;                         \
-        asm volatile("" : "+v"(x), "+v"(y));                                               \
-      }                                                                                    \
-      double sum = 0.0;                                                                    \
-      for (int c = 0; c < kChains; ++c) {                                                  \
-        for (int l = 0; l < width; ++l) sum += acc[c][l];                                  \
-      }                                                                                    \
-      benchmark::DoNotOptimize(sum);                                                       \
-    }                                                                                      \
-    state.counters["GFLOP/s"] = benchmark::Counter(                                        \
-        2.0 * width * kChains * kIters * state.iterations(), benchmark::Counter::kIsRate); \
-  }
-LORANK_PEAK_CHAINS(peak_chains8, 8)
-LORANK_PEAK_CHAINS(peak_chains4, 4)
-void BM_PeakFma(benchmark::State& state) {
-  if (!lorank::cpu_supports(lorank::KernelLevel::kAvx512)) {
-    state.SkipWithError("no AVX-512");
-    return;
-  }
-  peak_chains8(state);
-}
-BENCHMARK(BM_PeakFma);
-void BM_PeakFmaAvx2(benchmark::State& state) {
-  if (!lorank::cpu_supports(lorank::KernelLevel::kAvx2)) {
-    state.SkipWithError("no AVX2");
-    return;
-  }
-  peak_chains4(state);  // 4-double vectors: VEX-encoded FMAs on 16 ymm registers
-}
-BENCHMARK(BM_PeakFmaAvx2);
 
 }  // namespace
 

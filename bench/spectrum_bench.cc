@@ -93,7 +93,12 @@ void BM_Module(benchmark::State& state) {
   const Shape shape = kShapes[state.range(0)];
   const auto r = static_cast<std::size_t>(state.range(1));
   const int method = static_cast<int>(state.range(2));
-  const linalg::BlasThreadsGuard blas(static_cast<int>(state.range(3)));
+  const int saved_blas_threads = linalg::blas_threads();
+  linalg::set_blas_threads(static_cast<int>(state.range(3)));
+  struct RestoreBlas {
+    int n;
+    ~RestoreBlas() { linalg::set_blas_threads(n); }
+  } restore{saved_blas_threads};
   const bool f32 = state.range(4) != 0;
   const LoraShape s{shape.out, r, shape.in};
   std::vector<double> values;

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "lorank/kernels.h"
+#include "lorank/parallel.h"
 #include "lorank/terminal_text.h"
 
 namespace lorank::cli {
@@ -27,7 +28,15 @@ std::string doctor_json(const RuntimeReport& r) {
   j["kernels"] = kernels;
   j["blas"] = {{"config", r.blas_config}, {"threads", r.blas_threads}};
   j["workers"] = r.workers;
+  j["lorank_num_threads_env"] = r.threads_env;
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+// Where the default worker count comes from, as doctor explains it.
+std::string workers_source(const std::string& env) {
+  if (env.empty()) return "one per core";
+  if (parse_thread_count(env)) return "LORANK_NUM_THREADS";
+  return fmt::format("one per core: LORANK_NUM_THREADS='{}' is not a count", escape_for_terminal(env));
 }
 
 std::string doctor_text(const RuntimeReport& r) {
@@ -41,7 +50,8 @@ std::string doctor_text(const RuntimeReport& r) {
   for (const KernelChoice& k : r.kernels) out += fmt::format("  {:<66} {}\n", k.kernel, k.variant);
   out += fmt::format("blas:         {} ({} thread{})\n", escape_for_terminal(r.blas_config),
                      r.blas_threads, r.blas_threads == 1 ? "" : "s");
-  out += fmt::format("workers:      {} (one per core; --threads overrides)\n", r.workers);
+  out += fmt::format("workers:      {} ({}; --threads overrides)\n", r.workers,
+                     workers_source(r.threads_env));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/core.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -12,6 +13,7 @@
 #include "cli/commands.h"
 #include "lorank/files.h"
 #include "lorank/kernels.h"
+#include "lorank/parallel.h"
 #include "lorank/version.h"
 
 namespace {
@@ -72,6 +74,13 @@ int run_lorank(int argc, char** argv) {
   // for; doctor reports it instead of refusing.
   if (const lorank::Status s = lorank::kernel_override_status(); !s.ok() && !app.got_subcommand("doctor")) {
     return lorank::cli::usage_error(s.message());
+  }
+  // The library ignores an unusable LORANK_NUM_THREADS (one thread per core); the command
+  // refuses it, so that a typo is not silently a different thread count.
+  if (const char* env = std::getenv("LORANK_NUM_THREADS");
+      env != nullptr && !lorank::parse_thread_count(env) && !app.got_subcommand("doctor")) {
+    return lorank::cli::usage_error(fmt::format(
+        "LORANK_NUM_THREADS='{}' is not a thread count (1 to 1024)", env));
   }
   try {
     return registry.run_selected(app);

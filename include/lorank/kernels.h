@@ -65,7 +65,8 @@ struct RuntimeReport {
   std::vector<KernelChoice> kernels;      // every dispatched kernel and its variant
   std::string blas_config;                // openblas_get_config()
   int blas_threads = 1;                   // OpenBLAS's current thread count
-  unsigned workers = 1;                   // lorank's default worker count (one per core)
+  unsigned workers = 1;                   // lorank's default pool size (default_threads())
+  std::string threads_env;                // LORANK_NUM_THREADS as set ("" if unset)
 };
 RuntimeReport runtime_report();
 

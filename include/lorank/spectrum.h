@@ -110,11 +110,12 @@ struct LoraFactorsView {
 };
 
 struct SpectrumBatchOptions {
-  unsigned threads = 0;  // 0 = std::thread::hardware_concurrency()
+  unsigned threads = 0;  // 0 = default_threads() (lorank/parallel.h)
   SpectrumMethod method = kDefaultSpectrumMethod;
   // Many small factorisations parallelise better across modules than inside BLAS, so by
-  // default OpenBLAS is set to 1 thread while a multi-threaded batch runs and restored
-  // afterwards. This is process-global: do not run other BLAS work concurrently.
+  // default OpenBLAS runs single-threaded while a multi-threaded batch runs, and gets its
+  // thread count back when the last such batch in the process ends (concurrent batches are
+  // counted; docs/kernels.md, "Threads").
   bool single_threaded_blas = true;
 };
 

@@ -249,7 +249,7 @@ Result<std::vector<BaseComparison>> compare_with_base(
   std::mutex progress_mutex;
   std::size_t done = 0;
   // Modules in parallel, one BLAS thread each (as module_spectra).
-  const linalg::BlasThreadsGuard single_blas(1);
+  const linalg::SingleThreadedBlas single_blas;
   parallel_for(n, options.threads, [&](std::size_t job) {
     const std::size_t i = order[job];
     Result<BaseComparison> c = compare_module(adapter, adapter.modules[i], spectra[i], options);

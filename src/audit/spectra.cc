@@ -23,7 +23,7 @@ Result<std::vector<std::vector<double>>> module_spectra(const Adapter& adapter,
   std::vector<SpectrumWorkspace> workspaces(worker_count(options.threads, n));
   // Many small factorisations: parallel across modules, one BLAS thread each (the BLAS
   // only does the r×r Cholesky, triangular product and core SVD).
-  const linalg::BlasThreadsGuard single_blas(1);
+  const linalg::SingleThreadedBlas single_blas;
   parallel_for_workers(n, options.threads, [&](std::size_t worker, std::size_t k) {
     const std::size_t i = order[k];
     const LoraModule& m = adapter.modules[i];

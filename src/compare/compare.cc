@@ -2,11 +2,10 @@
 #include "lorank/compare.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 #include <unordered_map>
 
 #include "lorank/module_names.h"
+#include "lorank/parallel.h"
 
 #include "adapter/widen_factor.h"
 #include "compare/directions.h"
@@ -177,24 +176,16 @@ Result<AdapterComparison> compare_adapters(const Adapter& a, const Adapter& b,
   const std::size_t n = pairs.size();
   c.modules.resize(n);
   std::vector<Status> failures(n);
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    Worker w;
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) {
-      const auto [ia, ib] = pairs[i];
-      failures[i] = compare_pair(a.modules[ia], a, b.modules[ib], b, options, w, c.modules[i])
-                        .with_context(fmt::format("module '{}'", a.modules[ia].name));
-    }
-  };
+  std::vector<Worker> workers(worker_count(options.threads, n));
   {
     // Many small factorisations: parallel across modules, one BLAS thread each.
-    const linalg::BlasThreadsGuard single_blas(1);
-    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t threads =
-        std::clamp<std::size_t>(options.threads ? options.threads : hw, 1, std::max<std::size_t>(n, 1));
-    std::vector<std::jthread> pool;
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();
+    const linalg::SingleThreadedBlas single_blas;
+    parallel_for_workers(n, options.threads, [&](std::size_t worker, std::size_t i) {
+      const auto [ia, ib] = pairs[i];
+      failures[i] = compare_pair(a.modules[ia], a, b.modules[ib], b, options, workers[worker],
+                                 c.modules[i])
+                        .with_context(fmt::format("module '{}'", a.modules[ia].name));
+    });
   }
   for (Status& s : failures) LORANK_RETURN_IF_ERROR(std::move(s));
   summarize(c);

@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <type_traits>
 
 namespace lorank::linalg {
@@ -73,7 +74,23 @@ void upper_times_upper(int n, const double* a, double* b) {
 int blas_threads() { return openblas_get_num_threads(); }
 void set_blas_threads(int n) { openblas_set_num_threads(std::max(1, n)); }
 
-BlasThreadsGuard::BlasThreadsGuard(int n) : saved_(blas_threads()) { set_blas_threads(n); }
-BlasThreadsGuard::~BlasThreadsGuard() { set_blas_threads(saved_); }
+namespace {
+std::mutex g_blas_sections_mutex;
+int g_blas_sections = 0;  // live SingleThreadedBlas objects
+int g_blas_saved_threads = 1;
+}  // namespace
+
+SingleThreadedBlas::SingleThreadedBlas() {
+  const std::lock_guard lock(g_blas_sections_mutex);
+  if (g_blas_sections++ == 0) {
+    g_blas_saved_threads = blas_threads();
+    if (g_blas_saved_threads != 1) set_blas_threads(1);
+  }
+}
+
+SingleThreadedBlas::~SingleThreadedBlas() {
+  const std::lock_guard lock(g_blas_sections_mutex);
+  if (--g_blas_sections == 0 && g_blas_saved_threads != 1) set_blas_threads(g_blas_saved_threads);
+}
 
 }  // namespace lorank::linalg

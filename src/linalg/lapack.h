@@ -51,17 +51,19 @@ void ensure_work(std::vector<double>& work, double query);
 int blas_threads();
 void set_blas_threads(int n);
 
-// Sets OpenBLAS to `n` threads for the guard's lifetime, then restores the old count.
-// Process-global: do not let two guards with different counts overlap.
-class BlasThreadsGuard {
+// Keeps OpenBLAS single-threaded while at least one section is alive anywhere in the
+// process: used around loops that run many BLAS/LAPACK calls on lorank's pool, where BLAS's
+// own threads would only oversubscribe the cores. OpenBLAS 0.3.21 has one process-wide
+// thread count and no per-call setting, so the sections are counted: the first one in saves
+// the count and sets 1, the last one out restores it. Sections on several threads at once
+// (concurrent library calls) therefore never leave BLAS at the wrong count. A BLAS call
+// made elsewhere in the process while a section is alive runs single-threaded.
+class SingleThreadedBlas {
  public:
-  explicit BlasThreadsGuard(int n);
-  ~BlasThreadsGuard();
-  BlasThreadsGuard(const BlasThreadsGuard&) = delete;
-  BlasThreadsGuard& operator=(const BlasThreadsGuard&) = delete;
-
- private:
-  int saved_;
+  SingleThreadedBlas();
+  ~SingleThreadedBlas();
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
 };
 
 }  // namespace lorank::linalg

@@ -84,7 +84,8 @@ RuntimeReport runtime_report() {
   };
   r.blas_config = openblas_get_config();
   r.blas_threads = linalg::blas_threads();
-  r.workers = static_cast<unsigned>(worker_count(0, std::numeric_limits<std::size_t>::max()));
+  r.workers = default_threads();
+  if (const char* env = std::getenv("LORANK_NUM_THREADS")) r.threads_env = env;
   return r;
 }
 

@@ -2,12 +2,11 @@
 #include "lorank/spectrum.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <optional>
-#include <thread>
 
+#include "lorank/parallel.h"
 #include "linalg/lapack.h"
 #include "linalg/r_factor.h"
 
@@ -185,26 +184,22 @@ template <typename T>
 std::vector<Result<std::vector<double>>> batch(std::span<const LoraFactorsView<T>> modules,
                                                const SpectrumBatchOptions& options) {
   const std::size_t n = modules.size();
-  unsigned threads = options.threads != 0 ? options.threads : std::thread::hardware_concurrency();
-  threads = static_cast<unsigned>(std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(n, 1)));
   std::vector<Status> statuses(n);
   std::vector<std::vector<double>> values(n);
-  std::atomic<std::size_t> next{0};
-  // Dynamic scheduling: module sizes differ by 3× (4096² vs 11008×4096).
-  auto worker = [&] {
-    SpectrumWorkspace workspace(options.method);
-    for (std::size_t i = next++; i < n; i = next++) {
-      const LoraFactorsView<T>& m = modules[i];
-      statuses[i] = workspace.compute(m.b, m.a, m.shape, m.scale, values[i]);
-    }
-  };
-  {
-    std::optional<linalg::BlasThreadsGuard> blas_guard;
-    if (threads > 1 && options.single_threaded_blas) blas_guard.emplace(1);
-    std::vector<std::jthread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-  }  // joins the pool, then restores the BLAS thread count
+  // One workspace per pool thread; the pool hands modules out dynamically (their sizes
+  // differ by 3x: 4096^2 vs 11008x4096).
+  std::vector<SpectrumWorkspace> workspaces;
+  workspaces.reserve(worker_count(options.threads, n));
+  for (std::size_t w = worker_count(options.threads, n); w > 0; --w) {
+    workspaces.emplace_back(options.method);
+  }
+  std::optional<linalg::SingleThreadedBlas> blas_section;
+  if (workspaces.size() > 1 && options.single_threaded_blas) blas_section.emplace();
+  parallel_for_workers(n, options.threads, [&](std::size_t worker, std::size_t i) {
+    const LoraFactorsView<T>& m = modules[i];
+    statuses[i] = workspaces[worker].compute(m.b, m.a, m.shape, m.scale, values[i]);
+  });
+  blas_section.reset();
   std::vector<Result<std::vector<double>>> results;
   results.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {

@@ -146,7 +146,7 @@ class Writer {
     const std::size_t workers = worker_count(options_.threads, 1 << 20);
     const std::size_t row_bytes = job.cols * dtype_size(job.dtype);
     const std::size_t chunks = (job.rows + chunk_rows - 1) / chunk_rows;
-    values_.resize(workers);
+    values_.resize(workers + 1);  // run_ordered_pipeline's slots
     auto rows_in = [&](std::size_t c) { return std::min(chunk_rows, job.rows - c * chunk_rows); };
     return merge::run_ordered_pipeline(
         chunks, workers,
@@ -161,7 +161,7 @@ class Writer {
   const MergePlan& plan_;
   const MergeOptions& options_;
   std::size_t done_ = 0;
-  std::vector<Scratch> values_;  // one per worker
+  std::vector<Scratch> values_;  // one per pipeline slot
 };
 
 // Re-reads the complete hidden output and compares it with what the plan says it holds.

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
+
+#include "lorank/parallel.h"
 
 namespace lorank::merge {
 
@@ -23,11 +24,21 @@ Status run_ordered_pipeline(
   std::vector<Slot> ring(slots);
   std::mutex mutex;
   std::condition_variable changed;
-  std::size_t next = 0;      // the next item a worker takes
+  std::size_t next = 0;      // the next item nobody has taken yet
   std::size_t consumed = 0;  // items handed to consume so far
   bool stop = false;
+  Status result;
 
-  auto work = [&](std::size_t w) {
+  auto publish = [&](Slot& slot, std::size_t item, Status s) {
+    {
+      const std::lock_guard lock(mutex);
+      slot.item = item;
+      slot.status = std::move(s);
+      slot.ready = true;
+    }
+    changed.notify_all();
+  };
+  auto producer = [&](std::size_t w) {
     for (;;) {
       std::size_t item = 0;
       {
@@ -39,37 +50,49 @@ Status run_ordered_pipeline(
         if (stop) return;
       }
       Slot& slot = ring[item % slots];
-      Status s = produce(w, item, slot.buffer);
+      publish(slot, item, produce(w, item, slot.buffer));
+    }
+  };
+  // The consumer also produces: when the item it needs next is still untaken (the pool's
+  // workers are busy elsewhere, or there are none), it computes it itself. So the run
+  // finishes even if no producer job ever starts, which is what lets it live on the shared
+  // pool instead of threads of its own.
+  auto consumer = [&](std::size_t w) {
+    for (std::size_t item = 0; item < n && result.ok(); ++item) {
+      Slot& slot = ring[item % slots];
+      bool mine = false;
+      {
+        std::unique_lock lock(mutex);
+        if (next == item) {
+          next = item + 1;
+          mine = true;
+        } else {
+          changed.wait(lock, [&] { return slot.ready && slot.item == item; });
+        }
+      }
+      if (mine) publish(slot, item, produce(w, item, slot.buffer));
+      result = slot.status.ok() ? consume(item, slot.buffer) : slot.status;
       {
         const std::lock_guard lock(mutex);
-        slot.item = item;
-        slot.status = std::move(s);
-        slot.ready = true;
+        slot.ready = false;
+        ++consumed;
+        if (!result.ok()) stop = true;
       }
       changed.notify_all();
     }
-  };
-  std::vector<std::thread> threads;
-  threads.reserve(workers);
-  for (std::size_t w = 0; w < workers; ++w) threads.emplace_back(work, w);
-
-  Status result;
-  for (std::size_t item = 0; item < n && result.ok(); ++item) {
-    Slot& slot = ring[item % slots];
-    {
-      std::unique_lock lock(mutex);
-      changed.wait(lock, [&] { return slot.ready && slot.item == item; });
-    }
-    result = slot.status.ok() ? consume(item, slot.buffer) : slot.status;
     {
       const std::lock_guard lock(mutex);
-      slot.ready = false;
-      ++consumed;
-      if (!result.ok()) stop = true;
+      stop = true;  // producers that wait for ring space leave
     }
     changed.notify_all();
-  }
-  for (std::thread& t : threads) t.join();
+  };
+  parallel_for_workers(workers + 1, static_cast<unsigned>(workers + 1), [&](std::size_t w, std::size_t job) {
+    if (job == 0) {
+      consumer(w);
+    } else {
+      producer(w);
+    }
+  });
   return result;
 }
 

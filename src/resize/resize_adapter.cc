@@ -141,7 +141,7 @@ Result<ResizeResult> resize_adapter(const Adapter& in, const ResizeOptions& opti
     std::mutex progress_mutex;
     std::size_t done = 0;
     // Many small factorisations: parallel across modules, one BLAS thread each.
-    const linalg::BlasThreadsGuard single_blas(1);
+    const linalg::SingleThreadedBlas single_blas;
     parallel_for_workers(n, options.threads, [&](std::size_t worker, std::size_t j) {
       const std::size_t i = order[j];
       const LoraModule& m = in.modules[i];

@@ -2,6 +2,8 @@
 // every item exactly once, errors stop the run at the first failing item.
 #include "merge/ordered_pipeline.h"
 
+#include "lorank/parallel.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -17,6 +19,12 @@ std::vector<std::byte> encode(std::size_t item) {
   std::vector<std::byte> b(sizeof item);
   std::memcpy(b.data(), &item, sizeof item);
   return b;
+}
+
+std::size_t decode(const std::vector<std::byte>& b) {
+  std::size_t item = 0;
+  std::memcpy(&item, b.data(), sizeof item);
+  return item;
 }
 
 TEST(OrderedPipeline, ConsumesEveryItemOnceInOrder) {
@@ -35,9 +43,7 @@ TEST(OrderedPipeline, ConsumesEveryItemOnceInOrder) {
             return Status();
           },
           [&](std::size_t item, const std::vector<std::byte>& buffer) {
-            std::size_t held = 0;
-            std::memcpy(&held, buffer.data(), sizeof held);
-            EXPECT_EQ(held, item);
+            EXPECT_EQ(decode(buffer), item);
             seen.push_back(item);
             return Status();
           });
@@ -72,6 +78,30 @@ TEST(OrderedPipeline, TheFirstErrorStopsTheRun) {
       });
   EXPECT_EQ(consumed_error.message(), "disk full at 4");
   EXPECT_EQ(seen.size(), 5u);
+}
+
+// Pipelines run on the shared pool: nested inside a parallel loop that holds every worker,
+// they still finish (the consumer computes what no producer took), in order.
+TEST(OrderedPipeline, FinishesWhenThePoolIsBusy) {
+  std::atomic<std::size_t> complete{0};
+  parallel_for(4, 2, [&](std::size_t) {
+    std::vector<std::size_t> seen;
+    const Status s = run_ordered_pipeline(
+        40, 3,
+        [](std::size_t worker, std::size_t item, std::vector<std::byte>& buffer) {
+          EXPECT_LE(worker, 3u);
+          buffer = encode(item);
+          return Status();
+        },
+        [&](std::size_t item, const std::vector<std::byte>& buffer) {
+          EXPECT_EQ(decode(buffer), item);
+          seen.push_back(item);
+          return Status();
+        });
+    EXPECT_TRUE(s.ok());
+    if (seen.size() == 40u) ++complete;
+  });
+  EXPECT_EQ(complete.load(), 4u);
 }
 
 }  // namespace
