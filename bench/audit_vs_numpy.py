@@ -28,6 +28,9 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import summary  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench"))
 PY = "/usr/bin/python3"
@@ -104,12 +107,27 @@ def check_against_truth(audit_json, truth_path):
     return worst, checked, len(truth)
 
 
+def qr_core_work(audit, adapter):
+    """The work the physical limit is made of: the factor bytes to read, the FLOPs of the
+    Gram matrices FᵀF of every factor (the least any QR core must do: (out + in)·r·(r + 1),
+    symmetric halves only) and of the CholeskyQR2 that lorank runs (two Gram matrices and a
+    triangular solve per factor row: (out + in)·r·(2(r + 1) + r))."""
+    rows = sum(m["out"] + m["in"] for m in audit["modules"])
+    r2 = sum((m["out"] + m["in"]) * m["rank"] * (m["rank"] + 1) for m in audit["modules"])
+    solve = sum((m["out"] + m["in"]) * m["rank"] * m["rank"] for m in audit["modules"])
+    size = sum(os.path.getsize(os.path.join(adapter, f)) for f in os.listdir(adapter)
+               if f.endswith((".safetensors", ".bin", ".gguf")))
+    return {"bytes": size, "flops": r2, "flops_cholesky_qr2": 2 * r2 + solve,
+            "factor_rows": rows}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("adapter", nargs="?", default="/tmp/lorabench/7b-r64-bf16")
     ap.add_argument("--lorank", default=os.path.join(HERE, "..", "build", "lorank"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-dense", action="store_true")
+    summary.add_argument(ap)
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="audit_vs_numpy.")
     qr_peer = os.path.join(SHARED, "peer_numpy_qr.py")
@@ -153,6 +171,12 @@ def main():
     if os.path.exists(truth_path):
         cmp += ["--truth", truth_path]
     ok &= subprocess.run(cmp).returncode == 0
+    summary.write(args.summary, "audit, " + os.path.basename(os.path.normpath(args.adapter)),
+                  summary.row("lorank audit --json", lorank_s, rows["lorank"]["peak_rss_mib"]),
+                  [summary.row(rows[k]["label"], rows[k]["median_s"], rows[k]["peak_rss_mib"])
+                   for k in ("qr_asis", "qr_skx")],
+                  target="≥ 6× peer_numpy_qr, within 2× of the physical limit",
+                  **qr_core_work(audit, args.adapter))
     print(f"# results kept in {work}")
     return 0 if ok else 1
 

@@ -25,6 +25,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from audit_vs_numpy import dense_peer_seconds, measure  # noqa: E402
+import summary  # noqa: E402
 
 
 def main():
@@ -34,6 +35,7 @@ def main():
     ap.add_argument("--rule", default="energy:0.99")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-dense", action="store_true")
+    summary.add_argument(ap)
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="resize_vs_numpy.")
     unset = {"OPENBLAS_CORETYPE": None, "OPENBLAS_L2_SIZE": None}
@@ -60,6 +62,10 @@ def main():
         totals = json.load(f)["totals"]
     print(f"\n# totals: parameters {totals['params_before']} -> {totals['params_after']}, "
           f"bytes {totals['bytes_before']} -> {totals['bytes_after']}")
+    summary.write(args.summary, f"resize --rule {args.rule}",
+                  summary.row("lorank resize (verified)", resize["median_s"], resize["peak_rss_mib"]),
+                  [summary.row("lorank audit --json (the yardstick)", base, audit["peak_rss_mib"])],
+                  target="≤ 1.6× the audit", ratio_to_peer_max=1.6)
     shutil.rmtree(out, ignore_errors=True)
     print(f"# results kept in {work}")
     return 0

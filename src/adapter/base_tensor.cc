@@ -1,6 +1,8 @@
 // Adapter module → base tensor: names, orientation and shape checks.
 #include "adapter/base_tensor.h"
 
+#include "lorank/module_names.h"
+
 #include <fmt/format.h>
 
 #include <optional>
@@ -9,10 +11,8 @@
 namespace lorank {
 namespace {
 
-constexpr std::string_view kPeftPrefix = "base_model.model.";
-
 std::string_view strip_prefix(std::string_view name) {
-  return name.starts_with(kPeftPrefix) ? name.substr(kPeftPrefix.size()) : name;
+  return name.starts_with(kPeftModelPrefix) ? name.substr(kPeftModelPrefix.size()) : name;
 }
 
 // llama.cpp's names (gguf-py's tensor map for the llama architecture) of the Hugging Face

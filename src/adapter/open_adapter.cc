@@ -17,6 +17,7 @@
 #include "lorank/adapter.h"
 #include "lorank/checkpoint.h"
 #include "lorank/gguf.h"
+#include "lorank/module_names.h"
 
 namespace lorank {
 
@@ -84,8 +85,6 @@ double divide_rank(double alpha, std::size_t r, bool rslora) {
   return rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / static_cast<double>(r);
 }
 
-constexpr std::string_view kPeftPrefix = "base_model.model.";
-
 // --alpha applies only to modules whose file gives no alpha: say when the file overrides it,
 // in one warning naming how many modules (the reading is still right: the file's α is).
 void warn_if_alpha_ignored(Adapter& a, const AdapterOptions& options, std::size_t ignored,
@@ -105,7 +104,7 @@ Status apply_peft_scales(Adapter& a, const AdapterOptions& options) {
   std::vector<std::pair<std::string, double>> ranks;
   for (const auto& [k, v] : c.rank_pattern) ranks.emplace_back(k, v);
   for (LoraModule& m : a.modules) {
-    const std::string path = m.name.starts_with(kPeftPrefix) ? m.name.substr(kPeftPrefix.size()) : m.name;
+    const std::string path = base_relative_name(m.name);
     LORANK_ASSIGN_OR_RETURN(std::optional<double> r_pat, match_peft_pattern(ranks, path));
     LORANK_ASSIGN_OR_RETURN(std::optional<double> a_pat, match_peft_pattern(c.alpha_pattern, path));
     const std::size_t r_cfg = static_cast<std::size_t>(r_pat.value_or(c.r));

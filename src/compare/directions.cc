@@ -6,11 +6,10 @@
 
 #include "linalg/lapack.h"
 #include "linalg/singular_vectors.h"
+#include "core/lapack_size.h"
 
 namespace lorank::compare_internal {
 namespace {
-
-std::size_t sz(int v) { return static_cast<std::size_t>(v); }
 
 Status validate(std::size_t b_size, std::size_t a_size, const LoraShape& s, double scale) {
   if (!linalg::fits_lapack_int(s.out) || !linalg::fits_lapack_int(s.in) ||

@@ -5,11 +5,10 @@
 
 #include "linalg/lapack.h"
 #include "linalg/singular_vectors.h"
+#include "core/lapack_size.h"
 
 namespace lorank::compare_internal {
 namespace {
-
-std::size_t sz(int v) { return static_cast<std::size_t>(v); }
 
 // Why a side has no direction to compare.
 std::string missing_reason(const Directions& d) {

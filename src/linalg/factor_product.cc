@@ -9,7 +9,7 @@ namespace {
 
 // Rows per block: the widened block (rows × n doubles) stays in L1/L2 while the kernel
 // sweeps it once per 8-column strip of T.
-constexpr std::size_t kBlockBytes = 32 * 1024;
+constexpr std::size_t kProductBlockBytes = 32 * 1024;
 
 }  // namespace
 
@@ -19,7 +19,7 @@ Status factor_times(const FactorSource& f, const double* t, std::size_t ldt, std
   if (m == 0 || k == 0) return Status();
   const std::size_t kp = detail::round_up_lanes(k);
   const std::size_t block = std::clamp<std::size_t>(
-      kBlockBytes / (std::max<std::size_t>(n, 1) * sizeof(double)) / detail::kLanes * detail::kLanes,
+      kProductBlockBytes / (std::max<std::size_t>(n, 1) * sizeof(double)) / detail::kLanes * detail::kLanes,
       detail::kLanes, detail::round_up_lanes(m));
   // T row-major (n×kp) and zero-padded: the kernel's X operand.
   buf.t.assign(n * kp, 0.0);

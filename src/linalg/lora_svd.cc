@@ -5,11 +5,10 @@
 
 #include "linalg/lapack.h"
 #include "linalg/singular_vectors.h"
+#include "core/lapack_size.h"
 
 namespace lorank::linalg {
 namespace {
-
-std::size_t sz(int v) { return static_cast<std::size_t>(v); }
 
 // Copies the upper trapezoid (k×n) of the geqrf output x (m×n, ld m) into r (ld k).
 void extract_r(const double* x, int m, int n, int k, double* r) {

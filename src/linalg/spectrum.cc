@@ -9,13 +9,13 @@
 #include "lorank/parallel.h"
 #include "linalg/lapack.h"
 #include "linalg/r_factor.h"
+#include "core/lapack_size.h"
 
 namespace lorank {
 namespace {
 
 using linalg::Layout;
 
-std::size_t sz(int v) { return static_cast<std::size_t>(v); }
 
 // a·b without wrap-around; nullopt on overflow.
 std::optional<std::size_t> checked_product(std::size_t a, std::size_t b) {

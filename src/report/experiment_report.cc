@@ -121,7 +121,7 @@ std::string range_text(const std::vector<double>& v) {
   return fmt::format("{:.3f}..{:.3f}", v.front(), v.back());
 }
 
-nlohmann::ordered_json numbers(const std::vector<double>& v) {
+nlohmann::ordered_json ordered_numbers(const std::vector<double>& v) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (double x : v) a.push_back(number_or_null(x));
   return a;
@@ -228,7 +228,7 @@ std::string noise_json(const NoiseResult& r) {
   j["params"] = {{"dim", p.dim},     {"true_rank", p.true_rank},       {"ranks", p.ranks},
                  {"steps", p.steps}, {"record_every", p.record_every}, {"lr", p.lr},
                  {"noise", p.noise}, {"seed", p.seed},                 {"init_seed", p.init_seed}};
-  j["noise_floor"] = numbers(r.noise_floor);
+  j["noise_floor"] = ordered_numbers(r.noise_floor);
   j["runs"] = nlohmann::ordered_json::array();
   for (const NoiseRun& run : r.runs) {
     nlohmann::ordered_json trace = nlohmann::ordered_json::array();
@@ -237,7 +237,7 @@ std::string noise_json(const NoiseResult& r) {
                        {"train_err", number_or_null(pt.train_err)},
                        {"held_out_err", number_or_null(pt.held_out_err)},
                        {"signal_err", number_or_null(pt.signal_err)},
-                       {"trailing", numbers(pt.trailing)}});
+                       {"trailing", ordered_numbers(pt.trailing)}});
     }
     j["runs"].push_back({{"rank", run.rank}, {"trace", trace}});
   }
@@ -440,8 +440,8 @@ std::string similarity_json(const SimilarityResult& r) {
     j["rows"].push_back({{"true_rank", row.true_rank},
                          {"rank_small", row.rank_small},
                          {"rank_large", row.rank_large},
-                         {"diagonal", numbers(row.diagonal)},
-                         {"principal_cosines", numbers(row.principal_cosines)},
+                         {"diagonal", ordered_numbers(row.diagonal)},
+                         {"principal_cosines", ordered_numbers(row.principal_cosines)},
                          {"chance", row.chance}});
   }
   j["seconds"] = r.seconds;

@@ -12,7 +12,7 @@
 namespace lorank::report {
 namespace {
 
-constexpr double kGap = 16.0;
+constexpr double kEnergyGap = 16.0;
 // The y axis is -log10(1 - E), capped at 3 (E = 0.999): the 0.90, 0.95 and 0.99 guides that
 // decide energy ranks are evenly spread instead of squeezed into the top 10% of a linear axis.
 constexpr double kTopDecades = 3.0;
@@ -113,14 +113,14 @@ std::string render_energy(const std::vector<TypeGroup>& groups) {
   if (groups.empty()) return out + "<p class=\"empty\">No LoRA modules.</p></section>\n";
   const bool small = groups.size() > 16;  // many types: more, smaller panels per row
   const double w = small ? 230.0 : 288.0, h = small ? 150.0 : 190.0;
-  const std::size_t cols = static_cast<std::size_t>((kContentWidth + kGap) / (w + kGap));
+  const std::size_t cols = static_cast<std::size_t>((kContentWidth + kEnergyGap) / (w + kEnergyGap));
   const std::size_t rows = (groups.size() + cols - 1) / cols;
-  const double width = static_cast<double>(std::min(cols, groups.size())) * (w + kGap) - kGap;
-  Svg svg(width, static_cast<double>(rows) * (h + kGap) - kGap, "cumulative energy by rank",
+  const double width = static_cast<double>(std::min(cols, groups.size())) * (w + kEnergyGap) - kEnergyGap;
+  Svg svg(width, static_cast<double>(rows) * (h + kEnergyGap) - kEnergyGap, "cumulative energy by rank",
           "multiples");
   for (std::size_t i = 0; i < groups.size(); ++i) {
-    draw_panel(svg, groups[i], i, static_cast<double>(i % cols) * (w + kGap),
-               static_cast<double>(i / cols) * (h + kGap), w, h);
+    draw_panel(svg, groups[i], i, static_cast<double>(i % cols) * (w + kEnergyGap),
+               static_cast<double>(i / cols) * (h + kEnergyGap), w, h);
   }
   return out + svg.finish() + "</section>\n";
 }

@@ -16,7 +16,7 @@ namespace {
 // Ratios below this (and exact zeros) sit on the floor of the axis: log(0) has no place, and
 // values 1e-8 below σ₁ are float rounding noise of the factors, not learned directions.
 constexpr double kMinFloor = 1e-8;
-constexpr double kGap = 8.0;  // between panels
+constexpr double kPanelGap = 8.0;  // between panels
 
 struct PanelSize {
   double w, h;
@@ -180,7 +180,7 @@ void draw_panel(Svg& svg, const AuditModule& m, const std::string& title, double
 
 std::string render_group(const TypeGroup& g, std::size_t index, const PanelSize& size) {
   const std::size_t cols = std::max<std::size_t>(
-      1, static_cast<std::size_t>((kContentWidth + kGap) / (size.w + kGap)));
+      1, static_cast<std::size_t>((kContentWidth + kPanelGap) / (size.w + kPanelGap)));
   const std::size_t rows = (g.modules.size() + cols - 1) / cols;
   const double floor = group_floor(g);
   double xmax = 1.0;
@@ -207,15 +207,15 @@ std::string render_group(const TypeGroup& g, std::size_t index, const PanelSize&
                         : fmt::format(" \u00b7 recommended k {}\u2013{}", kmin, kmax);
   }
   out += "</span></summary>";
-  const double width = static_cast<double>(std::min(cols, g.modules.size())) * (size.w + kGap) - kGap;
-  const double height = static_cast<double>(rows) * (size.h + kGap) - kGap;
+  const double width = static_cast<double>(std::min(cols, g.modules.size())) * (size.w + kPanelGap) - kPanelGap;
+  const double height = static_cast<double>(rows) * (size.h + kPanelGap) - kPanelGap;
   Svg svg(width, height, "singular value spectra of " + g.type, "multiples");
   const std::size_t max_chars = static_cast<std::size_t>((size.w - 60) / 5.5);
   const Distinct distinct = distinct_span(g);
   for (std::size_t i = 0; i < g.modules.size(); ++i) {
     const AuditModule& m = *g.modules[i];
-    const double px = static_cast<double>(i % cols) * (size.w + kGap);
-    const double py = static_cast<double>(i / cols) * (size.h + kGap);
+    const double px = static_cast<double>(i % cols) * (size.w + kPanelGap);
+    const double py = static_cast<double>(i / cols) * (size.h + kPanelGap);
     draw_panel(svg, m, caption(m, layers.count(m.layer) == 1, distinct, max_chars), px, py, size, floor,
                xmax);
   }

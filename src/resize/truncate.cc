@@ -19,11 +19,10 @@
 
 #include "adapter/widen_factor.h"
 #include "linalg/singular_vectors.h"
+#include "core/lapack_size.h"
 
 namespace lorank::resize_internal {
 namespace {
-
-std::size_t sz(int v) { return static_cast<std::size_t>(v); }
 
 // σ_k / (‖B‖_F·‖A‖_F) below which the Σ_k⁻¹ of the fast path would amplify rounding
 // beyond 1e-5⁻¹·ε ≈ 2.2e-11 in a direction.

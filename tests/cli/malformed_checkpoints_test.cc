@@ -22,10 +22,10 @@ using testing::run_lorank;
 using testing::TempDir;
 
 const fs::path kData = fs::path(LORANK_SOURCE_DIR) / "tests" / "data";
-const fs::path kCorpus = kData / "malformed-checkpoints";
+const fs::path kCheckpointCorpus = kData / "malformed-checkpoints";
 const fs::path kAdapter = kData / "tiny-adapter";
 
-std::map<std::string, std::string> expectations() { return testing::corpus_expectations(kCorpus); }
+std::map<std::string, std::string> checkpoint_expectations() { return testing::corpus_expectations(kCheckpointCorpus); }
 
 // Exit 1, nothing on stdout, one `lorank: error:` line naming the case and its expectation.
 void expect_one_line_error(const testing::CommandOutput& r, const std::string& name,
@@ -40,10 +40,10 @@ void expect_one_line_error(const testing::CommandOutput& r, const std::string& n
 
 TEST(MalformedCheckpoints, EveryCaseIsListedWithItsError) {
   std::set<std::string> present, listed;
-  for (const auto& e : fs::directory_iterator(kCorpus)) {
+  for (const auto& e : fs::directory_iterator(kCheckpointCorpus)) {
     if (e.path().filename() != "EXPECTED.tsv") present.insert(e.path().filename().string());
   }
-  for (const auto& [name, _] : expectations()) listed.insert(name);
+  for (const auto& [name, _] : checkpoint_expectations()) listed.insert(name);
   EXPECT_EQ(present, listed) << "tests/data/malformed-checkpoints and EXPECTED.tsv disagree";
   EXPECT_GE(present.size(), 15u);
 }
@@ -51,8 +51,8 @@ TEST(MalformedCheckpoints, EveryCaseIsListedWithItsError) {
 // The healthy base the cases break: the missing shard's index with the shard put back.
 TEST(MalformedCheckpoints, TheHealthyBaseMerges) {
   TempDir dir;
-  fs::copy(kCorpus / "sharded-missing-shard", dir / "base");
-  fs::copy_file(kCorpus / "sharded-total-size-lies" / "model-00002-of-00002.safetensors",
+  fs::copy(kCheckpointCorpus / "sharded-missing-shard", dir / "base");
+  fs::copy_file(kCheckpointCorpus / "sharded-total-size-lies" / "model-00002-of-00002.safetensors",
                 dir / "base" / "model-00002-of-00002.safetensors");
   const auto r = run_lorank({"merge", (dir / "base").string(), kAdapter.string(), "-o",
                              (dir / "out").string()});
@@ -62,9 +62,9 @@ TEST(MalformedCheckpoints, TheHealthyBaseMerges) {
 
 TEST(MalformedCheckpoints, MergeGivesTheOneLineErrorAndWritesNothing) {
   TempDir tmp;
-  for (const auto& [name, want] : expectations()) {
+  for (const auto& [name, want] : checkpoint_expectations()) {
     SCOPED_TRACE(name);
-    const auto r = run_lorank({"merge", (kCorpus / name).string(), kAdapter.string(), "-o",
+    const auto r = run_lorank({"merge", (kCheckpointCorpus / name).string(), kAdapter.string(), "-o",
                                (tmp / "out").string()});
     expect_one_line_error(r, name, want);
     EXPECT_TRUE(fs::is_empty(tmp.path())) << "merge left something for " << name;
@@ -75,14 +75,14 @@ TEST(MalformedCheckpoints, MergeGivesTheOneLineErrorAndWritesNothing) {
 // against the healthy base gives the same one line (the case's file named), exit 1, nothing.
 TEST(MalformedCheckpoints, ExtractGivesTheOneLineErrorOnEitherSideAndWritesNothing) {
   TempDir tmp;
-  fs::copy(kCorpus / "sharded-missing-shard", tmp / "healthy");
-  fs::copy_file(kCorpus / "sharded-total-size-lies" / "model-00002-of-00002.safetensors",
+  fs::copy(kCheckpointCorpus / "sharded-missing-shard", tmp / "healthy");
+  fs::copy_file(kCheckpointCorpus / "sharded-total-size-lies" / "model-00002-of-00002.safetensors",
                 tmp / "healthy" / "model-00002-of-00002.safetensors");
   const std::string healthy = (tmp / "healthy").string();
-  for (const auto& [name, want] : expectations()) {
+  for (const auto& [name, want] : checkpoint_expectations()) {
     for (const bool as_base : {true, false}) {
       SCOPED_TRACE(name + (as_base ? " as the base" : " as the fine-tune"));
-      const std::string hostile = (kCorpus / name).string();
+      const std::string hostile = (kCheckpointCorpus / name).string();
       const auto r = run_lorank({"extract", as_base ? hostile : healthy, as_base ? healthy : hostile,
                                  "-o", (tmp / "out").string(), "--rank", "1"});
       expect_one_line_error(r, name, want);

@@ -25,7 +25,7 @@ using lorank::testing::run_lorank;
 using lorank::testing::shared_path;
 using lorank::testing::TempDir;
 
-const fs::path kCorpus = fs::path(LORANK_SOURCE_DIR) / "tests" / "data" / "malformed";
+const fs::path kMlxCorpus = fs::path(LORANK_SOURCE_DIR) / "tests" / "data" / "malformed";
 
 // The module column of `lorank audit`'s table, in printed order.
 std::vector<std::string> table_modules(const std::string& out) {
@@ -114,7 +114,7 @@ TEST(MlxCli, HostileFilesGiveTheExactOneLineError) {
   TempDir tmp;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    const std::string path = (kCorpus / c.name).string();
+    const std::string path = (kMlxCorpus / c.name).string();
     std::string want = c.message;
     want.replace(want.find("{}"), 2, path);
     for (const std::vector<std::string>& args :

@@ -25,7 +25,7 @@ using testing::write_peft;
 
 constexpr double kOracleTolerance = 1e-10;
 
-Adapter open_or_fail(const std::filesystem::path& dir) {
+Adapter open_compare_input(const std::filesystem::path& dir) {
   Result<Adapter> a = open_adapter(dir);
   EXPECT_TRUE(a) << a.error().message();
   return a ? std::move(*a) : Adapter{};
@@ -37,7 +37,7 @@ Result<AdapterComparison> compare_written(const TempDir& dir, const Factors& fa,
                                           const CompareOptions& options = {}) {
   write_peft(dir.path() / "a", {{"layer.q_proj", fa}}, fa.r, alpha_a);
   write_peft(dir.path() / "b", {{"layer.q_proj", fb}}, fb.r, alpha_b);
-  return compare_adapters(open_or_fail(dir.path() / "a"), open_or_fail(dir.path() / "b"), options);
+  return compare_adapters(open_compare_input(dir.path() / "a"), open_compare_input(dir.path() / "b"), options);
 }
 
 struct OracleCase {

@@ -10,7 +10,7 @@
 namespace lorank {
 namespace {
 
-SweepParams small() {
+SweepParams small_sweep() {
   SweepParams p;
   p.dim = 32;
   p.true_ranks = {2, 4};
@@ -21,7 +21,7 @@ SweepParams small() {
 }
 
 TEST(Sweep, NoCellBeatsEckartYoungAndThePhaseBoundaryIsAtK) {
-  Result<SweepResult> r = run_sweep(small());
+  Result<SweepResult> r = run_sweep(small_sweep());
   ASSERT_TRUE(r) << r.error().message();
   ASSERT_EQ(r->cells.size(), 8u);
   for (const SweepCell& c : r->cells) {
@@ -38,7 +38,7 @@ TEST(Sweep, NoCellBeatsEckartYoungAndThePhaseBoundaryIsAtK) {
 }
 
 TEST(Sweep, CellEqualsTheDemoWithTheSameFlags) {
-  Result<SweepResult> r = run_sweep(small());
+  Result<SweepResult> r = run_sweep(small_sweep());
   ASSERT_TRUE(r);
   DemoParams d;
   d.dim = 32;
@@ -55,7 +55,7 @@ TEST(Sweep, CellEqualsTheDemoWithTheSameFlags) {
 }
 
 TEST(Sweep, JsonHasTheDocumentedFields) {
-  Result<SweepResult> r = run_sweep(small());
+  Result<SweepResult> r = run_sweep(small_sweep());
   ASSERT_TRUE(r);
   const nlohmann::json j = nlohmann::json::parse(sweep_json(*r));
   ASSERT_EQ(j["cells"].size(), 8u);
@@ -66,13 +66,13 @@ TEST(Sweep, JsonHasTheDocumentedFields) {
 }
 
 TEST(Sweep, ValidationNamesTheFlag) {
-  SweepParams p = small();
+  SweepParams p = small_sweep();
   p.true_ranks = {2, 40};
   EXPECT_NE(validate(p).message().find("--true-ranks"), std::string::npos);
-  p = small();
+  p = small_sweep();
   p.ranks = {0};
   EXPECT_NE(validate(p).message().find("--ranks"), std::string::npos);
-  p = small();
+  p = small_sweep();
   p.true_ranks = {};
   EXPECT_EQ(validate(p).code(), StatusCode::kInvalidArgument);
 }

@@ -28,7 +28,7 @@ std::string file_with(const std::string& header, std::size_t data_bytes) {
   return u64_le(header.size()) + header + std::string(data_bytes, '\0');
 }
 
-struct CorruptCase {
+struct HeaderCorruptCase {
   const char* label;
   std::string bytes;
   StatusCode code;
@@ -37,7 +37,7 @@ struct CorruptCase {
 
 const std::string kF32x2 = R"("dtype":"F32","shape":[2])";
 
-std::vector<CorruptCase> corrupt_cases() {
+std::vector<HeaderCorruptCase> header_corrupt_cases() {
   const auto C = StatusCode::kCorruption;
   return {
       {"empty file", "", C, "0 bytes, shorter than the 8-byte header length"},
@@ -146,7 +146,7 @@ std::vector<CorruptCase> corrupt_cases() {
 TEST(SafetensorsCorrupt, EveryCaseFailsWithItsCodeAndMessage) {
   TempDir dir;
   int index = 0;
-  for (const CorruptCase& c : corrupt_cases()) {
+  for (const HeaderCorruptCase& c : header_corrupt_cases()) {
     SCOPED_TRACE(c.label);
     const auto path = dir / ("case" + std::to_string(index++) + ".safetensors");
     std::ofstream(path, std::ios::binary) << c.bytes;

@@ -15,7 +15,7 @@ namespace {
 using testing::RowMatrix;
 
 // Both accurate methods must agree with the dense SVD to this fraction of σ₁, per value.
-constexpr double kTolerance = 1e-12;
+constexpr double kSpectrumTolerance = 1e-12;
 
 std::span<const double> span_of(const RowMatrix& m) {
   return {m.data(), static_cast<std::size_t>(m.size())};
@@ -26,14 +26,14 @@ LoraShape shape_of(const RowMatrix& b, const RowMatrix& a) {
           static_cast<std::size_t>(a.cols())};
 }
 
-// Checks count, order and agreement to kTolerance·σ₁ against `reference` (which may
+// Checks count, order and agreement to kSpectrumTolerance·σ₁ against `reference` (which may
 // have extra trailing values: those must be ≈ 0).
 void expect_matches(const std::vector<double>& got, const std::vector<double>& reference,
                     std::size_t expected_count, const std::string& label) {
   SCOPED_TRACE(label);
   ASSERT_EQ(got.size(), expected_count);
   const double sigma1 = reference.empty() ? 0.0 : reference[0];
-  const double tol = kTolerance * sigma1;
+  const double tol = kSpectrumTolerance * sigma1;
   for (std::size_t i = 0; i < reference.size(); ++i) {
     const double mine = i < got.size() ? got[i] : 0.0;
     EXPECT_LE(std::fabs(mine - reference[i]), tol)

@@ -30,7 +30,7 @@ std::size_t decode(const std::vector<std::byte>& b) {
 TEST(OrderedPipeline, ConsumesEveryItemOnceInOrder) {
   for (std::size_t workers : {1u, 2u, 3u, 8u}) {
     for (std::size_t n : {0u, 1u, 5u, 100u}) {
-      SCOPED_TRACE(testing::Message() << workers << " workers, " << n << " items");
+      SCOPED_TRACE(::testing::Message() << workers << " workers, " << n << " items");
       std::atomic<std::size_t> produced{0};
       std::vector<std::size_t> seen;
       const Status s = run_ordered_pipeline(
