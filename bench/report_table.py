@@ -66,13 +66,15 @@ def main():
         doc = load(os.path.join(d, name))
         lor = doc["lorank"]
         limit, how = limit_of(doc, m)
+        vs_limit = f"{lor['median_s'] / limit:.2f}×" if limit else ""
         for i, peer in enumerate(doc["peers"]):
             first = i == 0
-            print(f"| {doc['benchmark'] if first else ''} | "
-                  f"{lor['median_s'] * 1e3:.0f} ms | {peer['label']}: {peer['median_s'] * 1e3:.0f} ms | "
-                  f"{peer['median_s'] / lor['median_s']:.2f}× | {doc['target'] if first else ''} | "
-                  f"{how if first else ''} | "
-                  f"{(f'{lor['median_s'] / limit:.2f}×' if limit and first else '')} |")
+            cells = [doc["benchmark"] if first else "", f"{lor['median_s'] * 1e3:.0f} ms",
+                     f"{peer['label']}: {peer['median_s'] * 1e3:.0f} ms",
+                     f"{peer['median_s'] / lor['median_s']:.2f}×",
+                     (doc["target"] or "") if first else "", how if first else "",
+                     vs_limit if first else ""]
+            print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
