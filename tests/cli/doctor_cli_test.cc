@@ -57,6 +57,34 @@ TEST(DoctorCli, UnknownLevelIsAUsageErrorExceptForDoctor) {
             "lorank: warning: LORANK_KERNELS=sse9: expected generic, avx2 or avx512 (ignored)\n");
 }
 
+// Sets LORANK_NUM_THREADS for the child processes of one test.
+class ThreadsEnv {
+ public:
+  explicit ThreadsEnv(const std::string& value) { setenv("LORANK_NUM_THREADS", value.c_str(), 1); }
+  ~ThreadsEnv() { unsetenv("LORANK_NUM_THREADS"); }
+};
+
+TEST(DoctorCli, ThreadCountFromTheEnvironment) {
+  {
+    ThreadsEnv env("1");
+    const auto r = run_lorank({"doctor", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"workers\": 1,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"lorank_num_threads_env\": \"1\""), std::string::npos) << r.out;
+  }
+  for (const char* bad : {"0", "abc", "1025", "-2", "2x"}) {
+    ThreadsEnv env(bad);
+    const auto demo = run_lorank({"demo", "--steps", "1"});
+    EXPECT_EQ(demo.exit_code, 2) << bad;
+    EXPECT_EQ(demo.err, std::string("lorank: error: LORANK_NUM_THREADS='") + bad +
+                            "' is not a thread count (1 to 1024)\n");
+    EXPECT_EQ(demo.out, "");
+    const auto doctor = run_lorank({"doctor"});
+    EXPECT_EQ(doctor.exit_code, 0) << bad;
+    EXPECT_NE(doctor.out.find("is not a count"), std::string::npos) << doctor.out;
+  }
+}
+
 // The demo's printed digits (default parameters) are the same under every variant the CPU
 // can run: generic rounds differently from the FMA variants, but not in printed digits.
 TEST(DoctorCli, DemoDigitsAreIdenticalUnderEveryKernelVariant) {
