@@ -34,8 +34,10 @@ install(FILES ${PROJECT_BINARY_DIR}/generated/lorank/version.h
 # names (fmt always; for a static library also LAPACKE, OpenBLAS and Threads).
 if(BUILD_SHARED_LIBS)
   set(LORANK_STATIC_LIBRARY OFF)
+  set(LORANK_LINKAGE shared)
 else()
   set(LORANK_STATIC_LIBRARY ON)
+  set(LORANK_LINKAGE static)
 endif()
 install(EXPORT lorankTargets NAMESPACE lorank:: DESTINATION ${LORANK_INSTALL_CMAKEDIR}
         COMPONENT dev)
@@ -74,7 +76,8 @@ set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_VENDOR "lorank")
 set(CPACK_PACKAGE_CONTACT "lorank maintainers <maintainers@users.noreply.r-seed-688c6ba6.example>")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${LORANK_SUMMARY}")
+# No CPACK_PACKAGE_DESCRIPTION_SUMMARY: CPack would put it first in both packages; each
+# component's description starts with its own summary line instead.
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
@@ -86,10 +89,10 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME lorank)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION science)
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION
   "LoRA adapter toolkit: exact spectra, ranks, resizing and merging
- lorank audits trained LoRA adapters (PEFT, kohya, GGUF, mlx_lm): the exact singular
- values of every module's update s*B*A from its factors, effective ranks and a
- recommended rank. It also resizes, merges, combines, extracts and compares adapters,
- and reproduces the LoRA rank explainer's experiment (lorank demo).")
+lorank audits trained LoRA adapters (PEFT, kohya, GGUF, mlx_lm): the exact singular
+values of every module's update s*B*A from its factors, effective ranks and a
+recommended rank. It also resizes, merges, combines, extracts and compares adapters,
+and reproduces the LoRA rank explainer's experiment (lorank demo).")
 set(CPACK_DEBIAN_DEV_PACKAGE_NAME liblorank-dev)
 set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # What building against lorank needs: fmt's headers (lorank/status.h) and, for the static
@@ -100,6 +103,6 @@ if(BUILD_SHARED_LIBS)
 endif()
 set(CPACK_COMPONENT_DEV_DESCRIPTION
   "LoRA adapter toolkit: C++ library and headers
- The lorank C++ library (include/lorank), with a CMake package
- (find_package(lorank), target lorank::lorank) and a pkg-config file (lorank.pc).")
+The lorank C++ library (${LORANK_LINKAGE}) and its headers (include/lorank), with a CMake package
+(find_package(lorank), target lorank::lorank) and a pkg-config file (lorank.pc).")
 include(CPack)
