@@ -9,15 +9,26 @@ find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(Threads REQUIRED)
-find_library(LORANK_LAPACKE_LIB lapacke REQUIRED)
-find_library(LORANK_OPENBLAS_LIB openblas REQUIRED)
-find_path(LORANK_LAPACKE_INCLUDE lapacke.h REQUIRED)
+include(${CMAKE_CURRENT_LIST_DIR}/lorankFindLapacke.cmake)
+if(NOT LORANK_LAPACKE_FOUND)
+  message(FATAL_ERROR "lorank needs LAPACKE and OpenBLAS (liblapacke-dev, libopenblas-dev); "
+                      "not found: ${LORANK_LAPACKE_MISSING}")
+endif()
 find_path(LORANK_CLI11_INCLUDE CLI/CLI.hpp REQUIRED)
 
+# What the library's own code needs besides fmt (PUBLIC: lorank/status.h's factories are
+# fmt templates). Eigen and nlohmann_json are header-only and used only inside src/, so they
+# are BUILD_INTERFACE: a consumer of an installed static liblorank.a does not need them.
+# LAPACKE, OpenBLAS and Threads are libraries: in a static lorank's link interface, found
+# again by lorankConfig.cmake (cmake/install.cmake).
+set(LORANK_PRIVATE_LINK
+  $<BUILD_INTERFACE:Eigen3::Eigen> $<BUILD_INTERFACE:nlohmann_json::nlohmann_json>
+  lorank::lapacke lorank::openblas Threads::Threads)
+
+# The same for in-tree code that includes src/ headers (tests, benchmarks, fuzzers).
 add_library(lorank_deps_private INTERFACE)
-target_include_directories(lorank_deps_private INTERFACE ${LORANK_LAPACKE_INCLUDE})
 target_link_libraries(lorank_deps_private INTERFACE
-  ${LORANK_LAPACKE_LIB} ${LORANK_OPENBLAS_LIB} nlohmann_json::nlohmann_json Threads::Threads)
+  Eigen3::Eigen nlohmann_json::nlohmann_json lorank::lapacke lorank::openblas Threads::Threads)
 
 add_library(lorank_cli_deps INTERFACE)
 target_include_directories(lorank_cli_deps INTERFACE ${LORANK_CLI11_INCLUDE})
