@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <type_traits>
 
 namespace lorank::linalg {
@@ -73,7 +74,25 @@ void upper_times_upper(int n, const double* a, double* b) {
 int blas_threads() { return openblas_get_num_threads(); }
 void set_blas_threads(int n) { openblas_set_num_threads(std::max(1, n)); }
 
-BlasThreadsGuard::BlasThreadsGuard(int n) : saved_(blas_threads()) { set_blas_threads(n); }
-BlasThreadsGuard::~BlasThreadsGuard() { set_blas_threads(saved_); }
+namespace {
+// Guards may overlap when lorank is called from several threads at once (the Python
+// module releases the GIL): the first guard in saves the caller's count, the last one out
+// restores it, so overlapping guards never leave OpenBLAS at 1 thread.
+std::mutex guard_mutex;
+int guard_depth = 0;
+int guard_saved = 1;
+}  // namespace
+
+BlasThreadsGuard::BlasThreadsGuard(int n) {
+  const std::lock_guard<std::mutex> lock(guard_mutex);
+  if (guard_depth++ == 0) {
+    guard_saved = blas_threads();
+    set_blas_threads(n);
+  }
+}
+BlasThreadsGuard::~BlasThreadsGuard() {
+  const std::lock_guard<std::mutex> lock(guard_mutex);
+  if (--guard_depth == 0) set_blas_threads(guard_saved);
+}
 
 }  // namespace lorank::linalg

@@ -52,16 +52,14 @@ int blas_threads();
 void set_blas_threads(int n);
 
 // Sets OpenBLAS to `n` threads for the guard's lifetime, then restores the old count.
-// Process-global: do not let two guards with different counts overlap.
+// Process-global but reentrant across threads: while guards overlap, the first one's `n`
+// holds, and the count from before the first is restored when the last one ends.
 class BlasThreadsGuard {
  public:
   explicit BlasThreadsGuard(int n);
   ~BlasThreadsGuard();
   BlasThreadsGuard(const BlasThreadsGuard&) = delete;
   BlasThreadsGuard& operator=(const BlasThreadsGuard&) = delete;
-
- private:
-  int saved_;
 };
 
 }  // namespace lorank::linalg
