@@ -47,3 +47,38 @@ def shared():
     if not (SHARED / "adapters").is_dir():
         pytest.skip(f"no shared folder at {SHARED} (set LORANK_SHARED_DIR)")
     return SHARED
+
+
+def write_peft_adapter(folder, modules, r, dtype=None, seed=0):
+    """A PEFT adapter of `modules` q_proj modules, each B (out x r) @ A (r x in) with
+    out = in = `modules`' dimension, random factors: a workload for the thread tests."""
+    import numpy as np
+    count, dim = modules
+    rng = np.random.default_rng(seed)
+    dtype = dtype or np.float16
+    tensors, header, offset = [], {}, 0
+    for i in range(count):
+        prefix = f"base_model.model.model.layers.{i}.self_attn.q_proj"
+        for name, shape in ((f"{prefix}.lora_A.weight", (r, dim)), (f"{prefix}.lora_B.weight", (dim, r))):
+            data = rng.standard_normal(shape).astype(dtype).tobytes()
+            header[name] = {"dtype": "F16" if dtype == np.float16 else "F32", "shape": list(shape),
+                            "data_offsets": [offset, offset + len(data)]}
+            tensors.append(data)
+            offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "adapter_model.safetensors", "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for data in tensors:
+            f.write(data)
+    (folder / "adapter_config.json").write_text(json.dumps(
+        {"peft_type": "LORA", "r": r, "lora_alpha": r, "target_modules": ["q_proj"]}))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def workload(tmp_path_factory):
+    """An adapter whose audit takes ~0.2 s on one thread (24 modules, 2048 x 128 x 2048)."""
+    return write_peft_adapter(tmp_path_factory.mktemp("workload") / "adapter", (24, 2048), 128)

@@ -155,4 +155,4 @@ def test_bad_inputs():
     bad[3, 1] = np.nan
     with pytest.raises(lorank.NumericalError, match=r"B\[3, 1\]") as e:
         lorank.spectrum(bad, a)
-    assert isinstance(e.value, lorank.Error) and e.value.code == "numerical"
+    assert isinstance(e.value, lorank.Error) and e.value.code == "numerical error"
