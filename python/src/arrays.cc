@@ -2,7 +2,9 @@
 // protocol or DLPack (torch, including bfloat16, which NumPy cannot hold), borrowed without
 // a copy when they are C-contiguous F64/F32/F16/BF16 on the CPU. The library widens
 // F16/BF16/F32 to double exactly inside its factorisation (SpectrumWorkspace::compute).
+#ifdef LORANK_PYTHON_DLPACK
 #include <dlpack/dlpack.h>
+#endif
 
 #include <cstring>
 #include <string>
@@ -55,6 +57,7 @@ void set_shape(Factor& f, const char* name, std::int64_t ndim, const std::int64_
   f.view.shape = Shape{{dims[0], dims[1]}};
 }
 
+#ifdef LORANK_PYTHON_DLPACK
 // DLPack (the protocol's __dlpack__): nullopt for a dtype lorank does not read, which then
 // goes through NumPy (ints, bools) as any other object.
 std::optional<Factor> from_dlpack(py::handle obj, const char* name) {
@@ -91,6 +94,8 @@ std::optional<Factor> from_dlpack(py::handle obj, const char* name) {
   return f;
 }
 
+#endif  // LORANK_PYTHON_DLPACK
+
 // Everything else through NumPy: asarray borrows ndarrays, buffers and most __array__
 // objects; non-float numbers are converted to float64 (a copy).
 Factor from_numpy(py::handle obj, const char* name) {
@@ -122,9 +127,11 @@ Factor from_numpy(py::handle obj, const char* name) {
 }
 
 Factor borrow_factor(py::handle obj, const char* name) {
+#ifdef LORANK_PYTHON_DLPACK
   if (!py::isinstance<py::array>(obj) && py::hasattr(obj, "__dlpack__")) {
     if (std::optional<Factor> f = from_dlpack(obj, name)) return std::move(*f);
   }
+#endif
   return from_numpy(obj, name);
 }
 

@@ -116,6 +116,7 @@ def to_bf16_bits(x):
     return bits, (bits.astype(np.uint32) << 16).view(np.float32)
 
 
+@pytest.mark.skipif(not lorank._lorank._has_dlpack, reason="built without libdlpack-dev")
 def test_bf16_through_dlpack():
     b, a = factors(np.float32, seed=2)
     b_bits, b_values = to_bf16_bits(b)
