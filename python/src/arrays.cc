@@ -173,8 +173,9 @@ product): float64, descending, min(r, out, in) values. B is out x r, A is r x in
 (PEFT's lora_B and lora_A). Each factor may be a NumPy array, anything NumPy's asarray
 accepts (__array__, the buffer protocol, lists) or a DLPack tensor such as a CPU torch
 tensor; float64, float32, float16 and bfloat16 are read as stored (widened to double
-exactly) and C-contiguous input is not copied. Every value is within a few ulps of
-|scale| * ||B||_2 * ||A||_2 of the exact one. The GIL is released while it computes.
+exactly) and C-contiguous input is not copied. Every value is within c * eps *
+|scale| * ||B||_2 * ||A||_2 of the exact one (eps = 2^-52, c a modest polynomial in the
+dimensions; lorank/spectrum.h). The GIL is released while it computes.
 
 Raises UsageError for shapes that do not chain or a dtype lorank cannot read, and
 NumericalError naming the element for NaN or Inf.)doc");
