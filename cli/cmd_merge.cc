@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,22 +26,6 @@ struct MergeFlags {
   bool overwrite = false, json = false;
   unsigned threads = 0;
 };
-
-std::string report_json(const MergeReport& r) {
-  nlohmann::ordered_json j;
-  j["output"] = r.output.string();
-  j["format"] = std::string(checkpoint_format_name(r.format));
-  j["merged"] = r.merged;
-  j["replaced"] = r.replaced;
-  j["added"] = r.added;
-  j["copied"] = r.copied;
-  j["bytes_written"] = r.bytes_written;
-  j["computed_in_float"] = r.computed_in_float;
-  j["verified_all"] = r.verified_all;
-  j["verified_rows"] = r.verified_rows;
-  j["warnings"] = r.warnings;
-  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-}
 
 int run(const MergeFlags& f) {
   MergeOptions options;
@@ -79,7 +62,7 @@ int run(const MergeFlags& f) {
   if (!report) return report_failure(report.error());
   print_messages(report->warnings, "warning");
   if (f.json) {
-    fmt::print("{}", report_json(*report));
+    fmt::print("{}", merge_json(*report));
   } else {
     fmt::print("merged {} tensor(s), replaced {}, added {}, copied {} unchanged; {} bytes -> {}\n",
                report->merged, report->replaced, report->added, report->copied,

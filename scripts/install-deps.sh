@@ -11,6 +11,9 @@ case "${1:-}" in
   --test)
     PKGS+=(libgtest-dev libbenchmark-dev
            python3-numpy              # the tests' oracle and the benchmarks' peer
+           python3-dev pybind11-dev python3-pybind11 libdlpack-dev  # the Python module (python/)
+           python3-pytest python3-venv  # its tests; the README's offline pip install
+           python3-torch              # the Python module's torch interop test (~90 s to install)
            chromium                   # headless render check of the HTML report (tools/check_html.sh)
            clang libclang-rt-14-dev)  # libFuzzer + sanitizer runtimes (scripts/fuzz.sh, CI)
     ;;

@@ -96,6 +96,10 @@ struct MergeReport {
 Result<MergeReport> merge_adapters(const Checkpoint& base, std::span<const Adapter> adapters,
                                    const std::filesystem::path& out, const MergeOptions& options);
 
+// The report as `lorank merge --json` prints it: output, format, merged, replaced, added,
+// copied, bytes_written, computed_in_float, verified_all, verified_rows, warnings.
+std::string merge_json(const MergeReport& report);
+
 }  // namespace lorank
 
 #endif  // LORANK_MERGE_H_
